@@ -1,0 +1,35 @@
+import type { Client } from '@temporalio/client';
+import express from 'express';
+import type { Config } from '../config';
+import { HttpError, notFound, problemHandler } from './http-error';
+import { withTimeout } from './with-timeout';
+import { runsRoutes } from './runs-routes';
+
+const HEALTH_TIMEOUT_MS = 3_000;
+
+/** The HTTP API: thin over Temporal, which holds every run's truth. */
+export function createApp({ client, config }: { client: Client; config: Config }): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(express.json({ limit: '2mb' }));
+
+  app.get('/healthz', async (_req, res) => {
+    try {
+      await withTimeout(
+        client.workflowService.describeNamespace({ namespace: config.TEMPORAL_NAMESPACE }),
+        HEALTH_TIMEOUT_MS,
+      );
+    } catch (err) {
+      throw new HttpError(503, {
+        message: `Temporal is not reachable (namespace "${config.TEMPORAL_NAMESPACE}"): ${(err as Error).message}`,
+        cause: err,
+      });
+    }
+    res.json({ status: 'ok', temporal: 'ok', namespace: config.TEMPORAL_NAMESPACE });
+  });
+
+  app.use('/api/runs', runsRoutes({ client, config }));
+  app.use(notFound);
+  app.use(problemHandler);
+  return app;
+}

@@ -1,0 +1,49 @@
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+const Port = z.coerce.number().int().min(1).max(65535);
+
+/** Everything Troupe reads from the environment, validated once at start. */
+export const Config = z.object({
+  PORT: Port.default(3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  TEMPORAL_ADDRESS: z.string().min(1).optional(),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_PORT: Port.default(7233),
+  TEMPORAL_UI_PORT: Port.default(8233),
+  TEMPORAL_UI_URL: z.url().optional(),
+  TROUPE_TASK_QUEUE: z.string().min(1).default('troupe'),
+  TROUPE_DATA_DIR: z.string().min(1).default(join(repoRoot, '.data')),
+});
+export type Config = z.infer<typeof Config>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Reads the config, naming each bad variable and its value so a typo is found at start, not later. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = Config.safeParse(env);
+  if (parsed.success) return parsed.data;
+  const lines = parsed.error.issues.map((issue) => {
+    const name = String(issue.path[0]);
+    return `  ${name}=${JSON.stringify(env[name])}: ${issue.message}`;
+  });
+  throw new ConfigError(`invalid configuration in the environment:\n${lines.join('\n')}`);
+}
+
+export function temporalAddress(config: Config): string {
+  return config.TEMPORAL_ADDRESS ?? `127.0.0.1:${config.TEMPORAL_PORT}`;
+}
+
+export function temporalUiUrl(config: Config): string {
+  return config.TEMPORAL_UI_URL ?? `http://localhost:${config.TEMPORAL_UI_PORT}`;
+}
+
+/** Where a run's Temporal Web page is: the link a user follows from the API. */
+export function runUrl(config: Config, runId: string): string {
+  return `${temporalUiUrl(config)}/namespaces/${encodeURIComponent(config.TEMPORAL_NAMESPACE)}/workflows/${encodeURIComponent(runId)}`;
+}

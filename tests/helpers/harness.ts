@@ -1,0 +1,121 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker, WorkflowBundle } from '@temporalio/worker';
+import { createApp } from '../../src/api/app';
+import { Config } from '../../src/config';
+import type { RunSnapshot } from '../../src/engine/run-snapshot';
+import { createTroupeWorker } from '../../src/workers/worker';
+import { testQueue } from './temporal';
+
+export const examplesDir = fileURLToPath(new URL('../../examples/', import.meta.url));
+
+export type Api = {
+  baseUrl: string;
+  config: Config;
+  close: () => Promise<void>;
+};
+
+/** The real API on a free port, talking to the test's Temporal. */
+export async function startApi(env: TestWorkflowEnvironment, name: string): Promise<Api> {
+  const config = Config.parse({
+    TEMPORAL_ADDRESS: env.address,
+    TROUPE_TASK_QUEUE: testQueue(name),
+    TROUPE_DATA_DIR: await mkdtemp(join(tmpdir(), 'troupe-test-')),
+  });
+  const server: Server = await new Promise((resolve) => {
+    const listening = createApp({ client: env.client, config }).listen(0, '127.0.0.1', () =>
+      resolve(listening),
+    );
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    baseUrl: `http://127.0.0.1:${port}`,
+    config,
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/** An in-process worker on the API's task queue; stop it with `shutdown()` and await the run promise. */
+export async function startWorker(env: TestWorkflowEnvironment, api: Api, bundle: WorkflowBundle) {
+  const worker: Worker = await createTroupeWorker({
+    connection: env.nativeConnection,
+    namespace: api.config.TEMPORAL_NAMESPACE,
+    taskQueue: api.config.TROUPE_TASK_QUEUE,
+    dataDir: api.config.TROUPE_DATA_DIR,
+    workflowBundle: bundle,
+  });
+  const running = worker.run();
+  return {
+    worker,
+    stop: async () => {
+      worker.shutdown();
+      await running;
+    },
+  };
+}
+
+/** A worker in its own process, started the way `npm run worker` starts one, so a test can kill it. */
+export function spawnWorker(env: TestWorkflowEnvironment, api: Api): ChildProcess {
+  const entry = fileURLToPath(new URL('../../src/workers/main.ts', import.meta.url));
+  return spawn(process.execPath, ['--import', 'tsx', entry], {
+    env: {
+      ...process.env,
+      TEMPORAL_ADDRESS: env.address,
+      TROUPE_TASK_QUEUE: api.config.TROUPE_TASK_QUEUE,
+      TROUPE_DATA_DIR: api.config.TROUPE_DATA_DIR,
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+}
+
+export async function readExample(name: string): Promise<string> {
+  return readFile(join(examplesDir, name), 'utf8');
+}
+
+export async function postJson(
+  url: string,
+  body: unknown,
+): Promise<{ status: number; type: string; body: any }> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  return {
+    status: response.status,
+    type: response.headers.get('content-type') ?? '',
+    body: await response.json(),
+  };
+}
+
+/** Polls GET /api/runs/:runId until the run reaches one of the given statuses. */
+export async function waitForRun(
+  api: Api,
+  runId: string,
+  until: (run: RunSnapshot) => boolean,
+  timeoutMs = 60_000,
+): Promise<RunSnapshot> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    const response = await fetch(`${api.baseUrl}/api/runs/${runId}`);
+    last = await response.json();
+    if (response.ok && until(last as RunSnapshot)) return last as RunSnapshot;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(
+    `run ${runId} did not reach the expected state in ${timeoutMs}ms; last answer: ${JSON.stringify(last)}`,
+  );
+}
+
+export const isClosed = (run: RunSnapshot) => ['completed', 'failed', 'cancelled'].includes(run.status);

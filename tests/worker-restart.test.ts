@@ -1,0 +1,72 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startTestTemporal } from './helpers/temporal';
+import { isClosed, postJson, spawnWorker, startApi, waitForRun, type Api } from './helpers/harness';
+
+let env: TestWorkflowEnvironment;
+let api: Api;
+
+beforeAll(async () => {
+  env = await startTestTemporal();
+  api = await startApi(env, 'worker restart');
+});
+
+afterAll(async () => {
+  await api?.close();
+  await env?.teardown();
+});
+
+async function waitFor(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+it('completes a run whose worker is killed mid-step, once a new worker starts', async () => {
+  const spec = {
+    name: 'crash',
+    steps: [
+      {
+        id: 'slow',
+        kind: 'tool',
+        tool: 'shell',
+        with: { run: 'echo "$TROUPE_STEP_ID" >> attempts.log; touch started; sleep 3; printf done' },
+      },
+      {
+        id: 'after',
+        kind: 'tool',
+        tool: 'shell',
+        dependsOn: ['slow'],
+        with: {
+          run: 'printf "%s, then after (%s attempts)" "$PREV" "$(wc -l < attempts.log)"',
+          env: { PREV: '${{ steps.slow.output.stdout }}' },
+        },
+      },
+    ],
+  };
+  const started = await postJson(`${api.baseUrl}/api/runs`, { spec });
+  expect(started.status).toBe(201);
+  const workspace = join(api.config.TROUPE_DATA_DIR, 'workspaces', started.body.runId);
+
+  const first = spawnWorker(env, api);
+  await waitFor(() => existsSync(join(workspace, 'started')), 60_000, 'the slow step to start');
+  first.kill('SIGKILL');
+  await new Promise((resolve) => first.once('exit', resolve));
+  const description = await env.client.workflow.getHandle(started.body.runId).describe();
+  expect(description.status.name).toBe('RUNNING');
+
+  const second = spawnWorker(env, api);
+  try {
+    const run = await waitForRun(api, started.body.runId, isClosed, 90_000);
+    expect(run.status).toBe('completed');
+    expect(run.steps[0]).toMatchObject({ id: 'slow', status: 'completed', attempts: 2 });
+    expect(run.output).toMatchObject({ stdout: 'done, then after (2 attempts)' });
+  } finally {
+    second.kill('SIGTERM');
+    await new Promise((resolve) => second.once('exit', resolve));
+  }
+}, 150_000);
