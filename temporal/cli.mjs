@@ -129,12 +129,14 @@ function goInstall(go, target, onProgress) {
   const gobin = join(target, '..', 'gobin');
   rmSync(gobin, { recursive: true, force: true });
   return new Promise((resolve, reject) => {
-    const child = spawn(go, ['install', '-v', GO_PACKAGE], {
+    const ldflags = `-X github.com/temporalio/cli/temporalcli.Version=${TEMPORAL_CLI_VERSION.slice(1)}`;
+    const child = spawn(go, ['install', '-v', '-ldflags', ldflags, GO_PACKAGE], {
       env: { ...process.env, GOBIN: gobin, GOFLAGS: '-mod=mod', GOTOOLCHAIN: 'auto' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let downloads = 0;
     let packages = 0;
+    onProgress({ phase: 'compiling packages', done: 0, total: EXPECTED_GO_PACKAGES });
     /** @type {string[]} */
     const tail = [];
     let pending = '';

@@ -31,7 +31,7 @@ async function installTemporalCli() {
   const { default: progress } = await import('cli-progress');
   const bar = new progress.SingleBar(
     {
-      format: '  {phase} [{bar}] {value}/{total} {detail}',
+      format: '  {phase} [{bar}] {value}/{total} {duration_formatted} {detail}',
       noTTYOutput: true,
       notTTYSchedule: 15_000,
       hideCursor: true,
