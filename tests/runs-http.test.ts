@@ -118,7 +118,7 @@ describe('POST /api/runs and GET /api/runs/:runId', () => {
     const started = await postJson(`${api.baseUrl}/api/runs`, { spec: await readExample('hello.yaml') });
     const run = await waitForRun(api, started.body.runId, isClosed);
     expect(run.status).toBe('failed');
-    expect(run.steps[0]?.error).toBe('input.name is not set (in ${{ input.name }})');
+    expect(run.steps[0]?.error).toBe('No such key: name (in ${{ input.name }})');
   });
 
   it('keeps the status search attribute in step with the run', async () => {

@@ -1,24 +1,53 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { activityInfo, Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { fromZodIssue, describeIssues } from '../engine/spec-validation';
-import { ShellToolInput, ToolName } from '../engine/spec';
+import { describeIssues, fromZodIssue } from '../engine/spec-validation';
+import { NoopToolInput, ShellToolInput, ToolName } from '../engine/spec';
+import { inlineBlobs, offloadLarge, type BlobStore } from './blob-store';
 import { runShell } from './shell-tool';
 import { runWorkspace } from './workspace';
 
-export type ToolCall = { stepId: string; tool: ToolName; args: unknown };
+export type ToolCall = {
+  stepId: string;
+  tool: ToolName;
+  args: unknown;
+  /** When the spec sets retry, a failing command is retried; otherwise it fails the step at once. */
+  retryFailures?: boolean;
+};
 export type ToolResult = { output: unknown; attempt: number };
 
-export type ToolDeps = { dataDir: string; maxOutputBytes?: number };
+export type ToolDeps = {
+  dataDir: string;
+  blobs: BlobStore;
+  /** Strings in an output larger than this go to the blob store and travel as references. */
+  blobThresholdBytes?: number;
+  maxOutputBytes?: number;
+};
+
+type Heartbeat = { elapsedMs: number; outputBytes: number; checkpoint?: string };
 
 /** Built-in tool steps, run in the run's workspace. */
-export const createToolActivities = ({ dataDir, maxOutputBytes = 1024 * 1024 }: ToolDeps) => ({
-  async runTool({ stepId, tool, args }: ToolCall): Promise<ToolResult> {
+export const createToolActivities = ({
+  dataDir,
+  blobs,
+  blobThresholdBytes = 128 * 1024,
+  maxOutputBytes = 64 * 1024 * 1024,
+}: ToolDeps) => ({
+  async runTool({ stepId, tool, args, retryFailures = false }: ToolCall): Promise<ToolResult> {
     const info = activityInfo();
-    const fail = (type: string, message: string) =>
-      ApplicationFailure.create({ type, message, nonRetryable: true, details: [{ attempt: info.attempt }] });
+    const fail = (type: string, message: string, nonRetryable = true) =>
+      ApplicationFailure.create({ type, message, nonRetryable, details: [{ attempt: info.attempt }] });
+    const resolvedArgs = await inlineBlobs(args, blobs);
+    const finish = async (output: unknown): Promise<ToolResult> => ({
+      output: await offloadLarge(output, blobs, blobThresholdBytes),
+      attempt: info.attempt,
+    });
+
+    if (tool === ToolName.Noop) return finish(NoopToolInput.parse(resolvedArgs ?? {}));
     if (tool !== ToolName.Shell)
       throw fail('UnknownTool', `step "${stepId}" asks for unknown tool "${String(tool)}"`);
-    const parsed = ShellToolInput.safeParse(args);
+    const parsed = ShellToolInput.safeParse(resolvedArgs);
     if (!parsed.success) {
       const issues = parsed.error.issues.flatMap(fromZodIssue);
       throw fail(
@@ -29,6 +58,12 @@ export const createToolActivities = ({ dataDir, maxOutputBytes = 1024 * 1024 }: 
     const runId = info.workflowExecution?.workflowId;
     if (!runId) throw fail('NotInRun', `step "${stepId}" ran outside a workflow, so it has no run workspace`);
     const cwd = await runWorkspace(dataDir, runId);
+    const checkpointFile = await prepareCheckpoint(
+      dataDir,
+      runId,
+      stepId,
+      info.heartbeatDetails as Heartbeat | undefined,
+    );
     const context = Context.current();
     const result = await runShell(parsed.data, {
       cwd,
@@ -38,10 +73,18 @@ export const createToolActivities = ({ dataDir, maxOutputBytes = 1024 * 1024 }: 
         LANG: 'C.UTF-8',
         TROUPE_RUN_ID: runId,
         TROUPE_STEP_ID: stepId,
+        TROUPE_ATTEMPT: String(info.attempt),
+        TROUPE_CHECKPOINT_FILE: checkpointFile,
       },
       signal: context.cancellationSignal,
       maxOutputBytes,
-      onProgress: (progress) => context.heartbeat(progress),
+      onProgress: (progress) => {
+        void readFile(checkpointFile, 'utf8')
+          .catch(() => '')
+          .then((checkpoint) =>
+            context.heartbeat({ ...progress, ...(checkpoint && { checkpoint }) } satisfies Heartbeat),
+          );
+      },
     });
     if (context.cancellationSignal.aborted) throw context.cancellationSignal.reason;
     if (result.exitCode !== 0) {
@@ -49,8 +92,26 @@ export const createToolActivities = ({ dataDir, maxOutputBytes = 1024 * 1024 }: 
       throw fail(
         'CommandFailed',
         `the command exited with code ${result.exitCode}${stderr ? `: ${stderr}` : ''}`,
+        !retryFailures,
       );
     }
-    return { output: result, attempt: info.attempt };
+    return finish(result);
   },
 });
+
+/**
+ * A long command saves its progress by writing to $TROUPE_CHECKPOINT_FILE; the activity heartbeats it,
+ * and a retry after a worker crash finds the last heartbeat's checkpoint in the file again.
+ */
+async function prepareCheckpoint(
+  dataDir: string,
+  runId: string,
+  stepId: string,
+  last: Heartbeat | undefined,
+) {
+  const dir = join(dataDir, 'checkpoints', runId);
+  await mkdir(dir, { recursive: true });
+  const file = join(dir, stepId);
+  await writeFile(file, last?.checkpoint ?? '');
+  return file;
+}

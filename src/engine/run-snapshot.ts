@@ -13,11 +13,21 @@ export type RunStatus = (typeof RunStatus)[keyof typeof RunStatus];
 export const StepStatus = {
   Pending: 'pending',
   Running: 'running',
+  Waiting: 'waiting',
   Completed: 'completed',
   Failed: 'failed',
   Skipped: 'skipped',
+  Cancelled: 'cancelled',
 } as const;
 export type StepStatus = (typeof StepStatus)[keyof typeof StepStatus];
+
+export const Decision = z.object({
+  approved: z.boolean(),
+  comment: z.string().optional(),
+  /** True when nobody decided in time and the spec's default applied. */
+  timedOut: z.boolean().optional(),
+});
+export type Decision = z.infer<typeof Decision>;
 
 export const StepSnapshot = z.object({
   id: z.string(),
@@ -29,8 +39,23 @@ export const StepSnapshot = z.object({
   endedAt: z.iso.datetime().optional(),
   output: z.unknown().optional(),
   error: z.string().optional(),
+  /** For an approval step: what the approver is asked, and until when. */
+  message: z.string().optional(),
+  deadline: z.iso.datetime().optional(),
+  decision: Decision.optional(),
+  /** For a foreach step: how many items are done out of how many. */
+  items: z.object({ done: z.number().int(), total: z.number().int() }).optional(),
 });
 export type StepSnapshot = z.infer<typeof StepSnapshot>;
+
+export const CompensationRecord = z.object({
+  stepId: z.string(),
+  status: z.enum(['running', 'completed', 'failed']),
+  startedAt: z.iso.datetime(),
+  endedAt: z.iso.datetime().optional(),
+  error: z.string().optional(),
+});
+export type CompensationRecord = z.infer<typeof CompensationRecord>;
 
 /** The full state of a run: what the run-state query answers and GET /api/runs/:runId returns. */
 export const RunSnapshot = z.object({
@@ -40,6 +65,8 @@ export const RunSnapshot = z.object({
   startedAt: z.iso.datetime(),
   endedAt: z.iso.datetime().optional(),
   steps: z.array(StepSnapshot),
+  /** Compensations in the order they ran, after a failure or cancellation. */
+  compensations: z.array(CompensationRecord),
   output: z.unknown().optional(),
   error: z.string().optional(),
 });

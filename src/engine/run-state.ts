@@ -1,28 +1,67 @@
+import type { ExpressionContext } from './expressions';
+import {
+  RunStatus,
+  StepStatus,
+  type CompensationRecord,
+  type Decision,
+  type RunSnapshot,
+  type StepSnapshot,
+} from './run-snapshot';
 import type { RunInput, Spec, Step } from './spec';
-import { RunStatus, StepStatus, type RunSnapshot, type StepSnapshot } from './run-snapshot';
-import { resolveTemplates, type TemplateContext } from './template';
+import { resolveTemplates } from './template';
 
 type StepRecord = Omit<StepSnapshot, 'id' | 'kind' | 'tool'>;
 
+/** Everything a run needs to go on in a new workflow execution after continue-as-new. */
+export type CarriedState = {
+  spec: Spec;
+  input: RunInput;
+  startedAt: string;
+  records: Record<string, StepRecord>;
+  completionOrder: string[];
+  paused: boolean;
+};
+
+const settled: readonly string[] = [StepStatus.Completed, StepStatus.Skipped];
+const active: readonly string[] = [StepStatus.Running, StepStatus.Waiting];
+
 /**
  * The state of one run, kept apart from the workflow so it can be unit-tested without Temporal. The
- * workflow feeds it events; the run-state query and the workflow's result read its snapshot.
+ * workflow feeds it events; the run-state query, the workflow's result and continue-as-new read it.
  */
 export class RunState {
   private readonly records = new Map<string, StepRecord>();
-  private status: RunStatus = RunStatus.Running;
+  private completionOrder: string[] = [];
+  private readonly compensations: CompensationRecord[] = [];
+  private readonly decisions = new Map<string, Decision>();
+  private ending: typeof RunStatus.Failed | typeof RunStatus.Cancelled | undefined;
+  private finalStatus: RunStatus | undefined;
+  private paused = false;
   private output: unknown;
   private error: string | undefined;
   private endedAt: string | undefined;
   private changes = 0;
+  spec: Spec;
+  readonly input: RunInput;
+  private readonly startedAt: string;
 
   constructor(
     readonly runId: string,
-    readonly spec: Spec,
-    readonly input: RunInput,
-    private readonly startedAt: Date,
+    from: { spec: Spec; input: RunInput; startedAt: Date } | CarriedState,
   ) {
-    for (const step of spec.steps) this.records.set(step.id, { status: StepStatus.Pending });
+    this.spec = from.spec;
+    this.input = from.input;
+    if ('records' in from) {
+      this.startedAt = from.startedAt;
+      this.completionOrder = [...from.completionOrder];
+      this.paused = from.paused;
+      for (const [id, record] of Object.entries(from.records)) this.records.set(id, { ...record });
+    } else {
+      this.startedAt = from.startedAt.toISOString();
+    }
+    for (const step of this.spec.steps) {
+      if (!this.records.has(step.id)) this.records.set(step.id, { status: StepStatus.Pending });
+    }
   }
 
   /** Grows on every change, so a workflow can wait for "something happened". */
@@ -30,68 +69,215 @@ export class RunState {
     return this.changes;
   }
 
-  get failed(): boolean {
-    return this.status === RunStatus.Failed;
+  get status(): RunStatus {
+    if (this.finalStatus) return this.finalStatus;
+    // A failing or cancelled run still runs its compensations: it reads as running until it has ended.
+    if (this.ending) return RunStatus.Running;
+    if (this.paused) return RunStatus.Paused;
+    const statuses = [...this.records.values()].map((record) => record.status);
+    if (statuses.includes(StepStatus.Waiting) && !statuses.includes(StepStatus.Running))
+      return RunStatus.Waiting;
+    return RunStatus.Running;
   }
 
-  get running(): number {
+  /** True once the run fails or is cancelled: no new step starts, and compensation follows. */
+  get stopping(): boolean {
+    return this.ending !== undefined;
+  }
+
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
+  /** Steps in flight: running activities, timers, child runs and approvals that wait. */
+  get active(): number {
+    return [...this.records.values()].filter((record) => active.includes(record.status)).length;
+  }
+
+  private get running(): number {
     return [...this.records.values()].filter((record) => record.status === StepStatus.Running).length;
   }
 
-  /** Steps that may start now: pending, with every dependency completed, in a run that has not failed. */
-  readySteps(): Step[] {
-    if (this.status !== RunStatus.Running) return [];
-    return this.spec.steps.filter(
-      (step) =>
-        this.record(step.id).status === StepStatus.Pending &&
-        step.dependsOn.every((dependency) => this.record(dependency).status === StepStatus.Completed),
-    );
+  step(stepId: string): Step {
+    const step = this.spec.steps.find((candidate) => candidate.id === stepId);
+    if (!step) throw new Error(`no step "${stepId}" in run ${this.runId}`);
+    return step;
   }
 
-  templateContext(): TemplateContext {
-    const steps: TemplateContext['steps'] = {};
-    for (const [id, record] of this.records) {
-      if (record.status === StepStatus.Completed) steps[id] = { output: record.output };
+  stepStatus(stepId: string): StepStatus {
+    return this.record(stepId).status;
+  }
+
+  /**
+   * Steps whose dependencies have all settled, within the run's parallelism bound. Steps fed only by
+   * skipped steps are skipped here; the workflow evaluates each returned step's `when`.
+   */
+  takeReady(now: Date): Step[] {
+    if (this.stopping || this.paused || this.finalStatus) return [];
+    let skippedAny = true;
+    while (skippedAny) {
+      skippedAny = false;
+      for (const step of this.spec.steps) {
+        if (this.record(step.id).status !== StepStatus.Pending || step.dependsOn.length === 0) continue;
+        const statuses = step.dependsOn.map((dependency) => this.record(dependency).status);
+        if (statuses.every((status) => status === StepStatus.Skipped)) {
+          this.skip(step.id, now);
+          skippedAny = true;
+        }
+      }
     }
-    return { input: this.input, steps };
+    const room = Math.max(0, this.spec.maxParallel - this.running);
+    return this.spec.steps
+      .filter(
+        (step) =>
+          this.record(step.id).status === StepStatus.Pending &&
+          step.dependsOn.every((dependency) => settled.includes(this.record(dependency).status)),
+      )
+      .slice(0, room);
   }
 
-  start(stepId: string, now: Date): void {
-    this.update(stepId, { status: StepStatus.Running, startedAt: now.toISOString() });
+  /** What expressions see: the input, and each settled step's status and output. */
+  expressionContext(extra: Pick<ExpressionContext, 'item' | 'index'> = {}): ExpressionContext {
+    const steps: ExpressionContext['steps'] = {};
+    for (const [id, record] of this.records) {
+      if (settled.includes(record.status))
+        steps[id] = { output: record.output ?? null, status: record.status };
+    }
+    return { input: this.input, steps, ...extra };
   }
 
-  complete(stepId: string, output: unknown, attempts: number, now: Date): void {
+  start(stepId: string, now: Date, extra: Partial<StepRecord> = {}): void {
+    this.update(stepId, { status: StepStatus.Running, startedAt: now.toISOString(), ...extra });
+  }
+
+  wait(stepId: string, now: Date, extra: Pick<StepRecord, 'message' | 'deadline'>): void {
+    this.update(stepId, { status: StepStatus.Waiting, startedAt: now.toISOString(), ...extra });
+  }
+
+  progress(stepId: string, items: { done: number; total: number }): void {
+    this.update(stepId, { items });
+  }
+
+  skip(stepId: string, now: Date): void {
+    this.update(stepId, { status: StepStatus.Skipped, endedAt: now.toISOString() });
+  }
+
+  complete(stepId: string, output: unknown, attempts: number | undefined, now: Date): void {
     this.update(stepId, { status: StepStatus.Completed, output, attempts, endedAt: now.toISOString() });
+    this.completionOrder.push(stepId);
   }
 
   /** Records a step's failure; the run fails with it, and no further step starts. */
   fail(stepId: string, error: string, attempts: number | undefined, now: Date): void {
     this.update(stepId, { status: StepStatus.Failed, error, attempts, endedAt: now.toISOString() });
-    if (this.status === RunStatus.Running) {
-      this.status = RunStatus.Failed;
+    if (!this.ending) {
+      this.ending = RunStatus.Failed;
       this.error = `step "${stepId}" failed: ${error}`;
     }
   }
 
+  /** Marks the run cancelled; steps still in flight are marked as they settle. */
+  cancel(reason: string): void {
+    if (!this.ending) {
+      this.ending = RunStatus.Cancelled;
+      this.error = reason;
+      this.changes += 1;
+    }
+  }
+
+  cancelStep(stepId: string, now: Date): void {
+    this.update(stepId, { status: StepStatus.Cancelled, endedAt: now.toISOString() });
+  }
+
+  setPaused(paused: boolean): void {
+    this.paused = paused;
+    this.changes += 1;
+  }
+
+  /** Checks an approve/reject against the run before it is accepted; throws a message for the caller. */
+  validateDecision(stepId: string): void {
+    const step = this.spec.steps.find((candidate) => candidate.id === stepId);
+    if (!step) throw new Error(`no step "${stepId}" in run ${this.runId}`);
+    if (step.kind !== 'approval') throw new Error(`step "${stepId}" is a ${step.kind} step, not an approval`);
+    const status = this.record(stepId).status;
+    if (status !== StepStatus.Waiting)
+      throw new Error(`step "${stepId}" is ${status}, not waiting for a decision`);
+  }
+
+  decide(stepId: string, decision: Decision): void {
+    this.decisions.set(stepId, decision);
+    this.update(stepId, { decision });
+  }
+
+  decision(stepId: string): Decision | undefined {
+    return this.decisions.get(stepId);
+  }
+
+  /** Completed steps that have a compensation, most recently completed first: the saga's order. */
+  compensationPlan(): Step[] {
+    return [...this.completionOrder]
+      .reverse()
+      .map((id) => this.step(id))
+      .filter((step) => step.compensate !== undefined);
+  }
+
+  startCompensation(stepId: string, now: Date): CompensationRecord {
+    const record: CompensationRecord = { stepId, status: 'running', startedAt: now.toISOString() };
+    this.compensations.push(record);
+    this.changes += 1;
+    return record;
+  }
+
+  endCompensation(record: CompensationRecord, now: Date, error?: string): void {
+    Object.assign(
+      record,
+      { status: error ? 'failed' : 'completed', endedAt: now.toISOString() },
+      error && { error },
+    );
+    this.changes += 1;
+  }
+
+  /** Replaces or adds steps that have not started; the caller has validated the resulting spec. */
+  replaceSpec(spec: Spec): void {
+    this.spec = spec;
+    for (const step of spec.steps) {
+      if (!this.records.has(step.id)) this.records.set(step.id, { status: StepStatus.Pending });
+    }
+    this.changes += 1;
+  }
+
   /**
-   * Ends the run: completed with the spec's output, or failed when a step failed or the output cannot be
-   * built. Steps that never started are marked skipped.
+   * Ends the run: completed with the spec's output, or failed/cancelled as recorded. Steps that never
+   * started are marked skipped.
    */
   finish(now: Date): void {
     this.endedAt = now.toISOString();
     for (const record of this.records.values()) {
       if (record.status === StepStatus.Pending) record.status = StepStatus.Skipped;
     }
-    if (this.status === RunStatus.Running) {
+    if (this.ending) {
+      this.finalStatus = this.ending;
+    } else {
       try {
-        this.output = resolveTemplates(this.spec.output ?? this.defaultOutput(), this.templateContext());
-        this.status = RunStatus.Completed;
+        this.output = resolveTemplates(this.spec.output ?? this.defaultOutput(), this.expressionContext());
+        this.finalStatus = RunStatus.Completed;
       } catch (err) {
-        this.status = RunStatus.Failed;
+        this.finalStatus = RunStatus.Failed;
         this.error = `the run's output could not be built: ${(err as Error).message}`;
       }
     }
     this.changes += 1;
+  }
+
+  carry(): CarriedState {
+    return {
+      spec: this.spec,
+      input: this.input,
+      startedAt: this.startedAt,
+      records: Object.fromEntries(this.records),
+      completionOrder: this.completionOrder,
+      paused: this.paused,
+    };
   }
 
   snapshot(): RunSnapshot {
@@ -99,14 +285,15 @@ export class RunState {
       runId: this.runId,
       name: this.spec.name,
       status: this.status,
-      startedAt: this.startedAt.toISOString(),
+      startedAt: this.startedAt,
       ...(this.endedAt && { endedAt: this.endedAt }),
       steps: this.spec.steps.map((step) => ({
         id: step.id,
         kind: step.kind,
-        tool: step.tool,
+        ...(step.kind === 'tool' && { tool: step.tool }),
         ...withoutUndefined(this.record(step.id)),
       })),
+      compensations: this.compensations.map((record) => ({ ...record })),
       ...(this.output !== undefined && { output: this.output }),
       ...(this.error !== undefined && { error: this.error }),
     };

@@ -16,6 +16,7 @@ describe('parseSpec', () => {
       ok: true,
       spec: {
         name: 's',
+        maxParallel: 10,
         steps: [{ id: 'a', kind: 'tool', tool: 'shell', dependsOn: [], with: { run: 'true' } }],
       },
     });
@@ -50,7 +51,67 @@ describe('parseSpec', () => {
   it('checks the output template against the steps', () => {
     const result = parseSpec({ name: 's', steps: [step('a')], output: '${{ steps.zz.output }}' });
     expect(!result.ok && result.issues).toEqual([
-      { path: ['output'], message: '${{ steps.zz.output }} reads a step that does not exist' },
+      {
+        path: ['output'],
+        message: '${{ steps.zz.output }} reads step "zz", which is not a step in this spec',
+      },
+    ]);
+  });
+
+  it('checks conditions, foreach items and compensations like templates', () => {
+    const result = parseSpec({
+      name: 's',
+      steps: [
+        { ...step('a'), when: 'steps.b.output == 1' },
+        { ...step('b', ['a']), foreach: { items: '${{ input.list' } },
+        { ...step('c'), with: { run: 'echo "$X"', env: { X: '${{ item }}' } } },
+        {
+          ...step('d', ['a']),
+          compensate: {
+            kind: 'tool',
+            tool: 'shell',
+            with: { run: 'undo "$O"', env: { O: '${{ steps.d.output }}' } },
+          },
+        },
+      ],
+    });
+    expect(
+      !result.ok && result.issues.map((issue) => [issue.path.join('.'), issue.message.slice(0, 50)]),
+    ).toEqual([
+      ['steps.0.when', '${{ steps.b.output == 1 }} reads step "b", so step'],
+      ['steps.1.foreach', '"${{ input.list" is not a valid expression: Unexpe'],
+      ['steps.2.with.env.X', '${{ item }} uses item or index, which only a forea'],
+    ]);
+  });
+
+  it('names unknown tools and kinds by their field', () => {
+    const result = parseSpec({
+      name: 's',
+      steps: [
+        { id: 'a', kind: 'tool', tool: 'hammer' },
+        { id: 'b', kind: 'dance' },
+      ],
+    });
+    expect(!result.ok && result.issues).toEqual([
+      { path: ['steps', 0, 'tool'], message: 'tool must be one of: "shell", "noop"' },
+      {
+        path: ['steps', 1, 'kind'],
+        message: 'kind must be one of: "tool", "approval", "wait", "subworkflow"',
+      },
+    ]);
+  });
+
+  it('validates the spec of a subworkflow step, with paths into it', () => {
+    const child = { name: 'child', steps: [step('x', ['ghost'])] };
+    const result = parseSpec({
+      name: 's',
+      steps: [{ id: 'sub', kind: 'subworkflow', with: { spec: child } }],
+    });
+    expect(!result.ok && result.issues).toEqual([
+      {
+        path: ['steps', 0, 'with', 'spec', 'steps', 0, 'dependsOn', 0],
+        message: 'step "x" depends on "ghost", which is not a step in this spec',
+      },
     ]);
   });
 });

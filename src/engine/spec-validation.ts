@@ -1,7 +1,7 @@
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { Spec, type Step } from './spec';
-import { findReferences, formatPath, hasTemplate } from './template';
+import { Spec, StepKind, ToolName, type Step } from './spec';
+import { bareExpression, findReferences, formatPath, hasTemplate, type Reference } from './template';
 
 /** One problem in a spec, with the path to the field that has it. */
 export type SpecIssue = { path: (string | number)[]; message: string };
@@ -15,11 +15,11 @@ export type SpecParseResult = { ok: true; spec: Spec } | { ok: false; issues: Sp
 export function parseSpec(source: unknown): SpecParseResult {
   let raw = source;
   if (typeof source === 'string') {
-    const document = parseDocument(source);
+    const document = parseDocument(source, { merge: true });
     if (document.errors.length > 0) {
       return {
         ok: false,
-        issues: document.errors.map((error) => {
+        issues: document.errors.slice(0, 3).map((error) => {
           const at = error.linePos?.[0];
           const where = at ? ` at line ${at.line}, column ${at.col}` : '';
           const reason = (error.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
@@ -85,17 +85,14 @@ function checkGraph(spec: Spec): SpecIssue[] {
     const index = indexById.get(cycle[0] ?? '') ?? 0;
     issues.push({ path: ['steps', index, 'dependsOn'], message: `dependency cycle: ${cycle.join(' -> ')}` });
   }
-  spec.steps.forEach((step, index) =>
-    issues.push(...checkStepTemplates(step, index, spec, cycles.length === 0)),
-  );
-  if (spec.output !== undefined) {
-    for (const reference of findReferences(spec.output, ['output'])) {
-      if ('error' in reference) {
-        issues.push({ path: reference.at, message: reference.error });
-      } else if (reference.path[0] === 'steps' && !indexById.has(String(reference.path[1]))) {
+  spec.steps.forEach((step, index) => issues.push(...checkStep(step, index, spec, cycles.length === 0)));
+  for (const reference of findReferences(spec.output, ['output'])) {
+    if (reference.error) issues.push({ path: reference.at, message: reference.error });
+    for (const source of reference.steps) {
+      if (!indexById.has(source)) {
         issues.push({
           path: reference.at,
-          message: `\${{ ${reference.expression} }} reads a step that does not exist`,
+          message: `\${{ ${reference.expression} }} reads step "${source}", which is not a step in this spec`,
         });
       }
     }
@@ -103,38 +100,71 @@ function checkGraph(spec: Spec): SpecIssue[] {
   return issues;
 }
 
-function checkStepTemplates(step: Step, index: number, spec: Spec, acyclic: boolean): SpecIssue[] {
+/** The templates and expressions of one step: valid, and reading only steps that finish before it. */
+function checkStep(step: Step, index: number, spec: Spec, acyclic: boolean): SpecIssue[] {
   const issues: SpecIssue[] = [];
   const at = (more: (string | number)[]) => ['steps', index, ...more];
-  if (hasTemplate(step.with.run)) {
-    issues.push({
-      path: at(['with', 'run']),
-      message:
-        'templates are not allowed in run, because values spliced into a command line can run as code; ' +
-        'pass them through env (env: { NAME: \'${{ input.name }}\' }, then use "$NAME") or stdin',
-    });
-  }
-  const ancestors = acyclic ? ancestorsOf(step.id, spec.steps) : undefined;
-  for (const reference of findReferences(step.with, ['with'])) {
-    if ('error' in reference) {
-      issues.push({ path: at(reference.at), message: reference.error });
-      continue;
+  const readable = acyclic ? ancestorsOf(step.id, spec.steps) : undefined;
+  const check = (references: Reference[], allowed: Set<string> | undefined, inForeach: boolean) => {
+    for (const reference of references) {
+      if (reference.error) {
+        issues.push({ path: at(reference.at), message: reference.error });
+        continue;
+      }
+      if (!inForeach && /\b(item|index)\b/.test(reference.expression.replace(/"[^"]*"|'[^']*'/g, ''))) {
+        issues.push({
+          path: at(reference.at),
+          message: `\${{ ${reference.expression} }} uses item or index, which only a foreach step has`,
+        });
+      }
+      for (const source of reference.steps) {
+        if (!spec.steps.some((other) => other.id === source)) {
+          issues.push({
+            path: at(reference.at),
+            message: `\${{ ${reference.expression} }} reads step "${source}", which is not a step in this spec`,
+          });
+        } else if (allowed && !allowed.has(source)) {
+          issues.push({
+            path: at(reference.at),
+            message: `\${{ ${reference.expression} }} reads step "${source}", so step "${step.id}" must list it (or a step after it) in dependsOn`,
+          });
+        }
+      }
     }
-    if (reference.path[0] !== 'steps') continue;
-    const source = String(reference.path[1]);
-    if (!spec.steps.some((other) => other.id === source)) {
-      issues.push({
-        path: at(reference.at),
-        message: `\${{ ${reference.expression} }} reads step "${source}", which is not a step in this spec`,
-      });
-    } else if (ancestors && !ancestors.has(source)) {
-      issues.push({
-        path: at(reference.at),
-        message: `\${{ ${reference.expression} }} reads step "${source}", so step "${step.id}" must list it (or a step after it) in dependsOn`,
-      });
+  };
+  const expression = (text: string, where: string) =>
+    findReferences(`\${{ ${bareExpression(text)} }}`, [where]);
+  if (step.when !== undefined) check(expression(step.when, 'when'), readable, false);
+  if (step.foreach) check(expression(step.foreach.items, 'foreach'), readable, false);
+  if (step.kind === StepKind.Subworkflow) {
+    check(findReferences(step.with.input, ['with', 'input']), readable, step.foreach !== undefined);
+    for (const issue of checkGraph(step.with.spec))
+      issues.push({ ...issue, path: at(['with', 'spec', ...issue.path]) });
+  } else {
+    check(findReferences(step.with, ['with']), readable, step.foreach !== undefined);
+  }
+  if (step.kind === StepKind.Tool && step.tool === ToolName.Shell)
+    issues.push(...refuseTemplatedRun(step.with.run, at(['with', 'run'])));
+  if (step.compensate) {
+    const own = readable ? new Set([...readable, step.id]) : undefined;
+    check(findReferences(step.compensate.with, ['compensate', 'with']), own, step.foreach !== undefined);
+    if (step.compensate.tool === ToolName.Shell) {
+      issues.push(...refuseTemplatedRun(step.compensate.with.run, at(['compensate', 'with', 'run'])));
     }
   }
   return issues;
+}
+
+function refuseTemplatedRun(run: string, path: (string | number)[]): SpecIssue[] {
+  if (!hasTemplate(run)) return [];
+  return [
+    {
+      path,
+      message:
+        'templates are not allowed in run, because values spliced into a command line can run as code; ' +
+        'pass them through env (env: { NAME: \'\${{ input.name }}\' }, then use "$NAME") or stdin',
+    },
+  ];
 }
 
 function ancestorsOf(id: string, steps: Step[]): Set<string> {
@@ -180,4 +210,36 @@ export function describeIssues(issues: SpecIssue[], prefix: (string | number)[] 
   return issues
     .map((issue) => `${formatPath([...prefix, ...issue.path]) || '(root)'}: ${issue.message}`)
     .join('\n');
+}
+
+/**
+ * A spec with steps added, or replacing steps that `replaceable` allows (those that have not started).
+ * The result is raw input: parse it with parseSpec to validate it like a new spec.
+ */
+export function mergeSteps(
+  spec: Spec,
+  steps: unknown[],
+  replaceable: (id: string) => boolean,
+): { ok: true; spec: unknown } | { ok: false; issues: SpecIssue[] } {
+  const issues: SpecIssue[] = [];
+  const merged: unknown[] = [...spec.steps];
+  steps.forEach((step, index) => {
+    const id = typeof step === 'object' && step !== null && 'id' in step ? step.id : undefined;
+    if (typeof id !== 'string') {
+      issues.push({ path: ['steps', index, 'id'], message: 'each step needs an id' });
+      return;
+    }
+    const existing = spec.steps.findIndex((candidate) => candidate.id === id);
+    if (existing === -1) {
+      merged.push(step);
+    } else if (!replaceable(id)) {
+      issues.push({
+        path: ['steps', index, 'id'],
+        message: `step "${id}" has already started; only steps that have not started can be replaced`,
+      });
+    } else {
+      merged[existing] = step;
+    }
+  });
+  return issues.length > 0 ? { ok: false, issues } : { ok: true, spec: { ...spec, steps: merged } };
 }

@@ -1,8 +1,10 @@
+import type { StringValue } from 'ms';
 import { z } from 'zod';
 
 /**
- * The spec language. This zod schema is its single source of truth: the API, the worker and the docs
- * all derive from it. Semantic checks that need the whole graph live in spec-validation.ts.
+ * The spec language. This zod schema is its single source of truth: the API, the workflow, the JSON
+ * Schema in schemas/ and the docs all derive from it. Checks that need the whole graph (cycles,
+ * references, expressions) live in spec-validation.ts.
  */
 
 export const StepId = z
@@ -11,6 +13,15 @@ export const StepId = z
     /^[A-Za-z_][A-Za-z0-9_]*$/,
     'a step id starts with a letter or _ and has only letters, digits and _ (it is used in paths like steps.<id>.output)',
   );
+
+/** A Temporal duration: `500ms`, `30s`, `5m`, `2h`, `1d`, or spelled out as `10 minutes`. */
+export const Duration = z
+  .string()
+  .regex(
+    /^\d+(\.\d+)?\s*(ms|s|m|h|d|milliseconds?|seconds?|minutes?|hours?|days?)$/,
+    'a duration looks like 500ms, 30s, 5m, 2h, 1d or "10 minutes"',
+  ) as unknown as z.ZodType<StringValue, string>;
+export type Duration = StringValue;
 
 /** The built-in shell tool. `run` is fixed text; values reach it only through env and stdin. */
 export const ShellToolInput = z.strictObject({
@@ -25,41 +36,125 @@ export const ShellToolInput = z.strictObject({
 });
 export type ShellToolInput = z.infer<typeof ShellToolInput>;
 
-export const ToolName = { Shell: 'shell' } as const;
+/** The built-in noop tool answers with its input: for examples, tests and benchmarks with no side effects. */
+export const NoopToolInput = z.record(z.string(), z.unknown());
+
+export const ToolName = { Shell: 'shell', Noop: 'noop' } as const;
 export type ToolName = (typeof ToolName)[keyof typeof ToolName];
 
-export const StepKind = { Tool: 'tool' } as const;
+export const StepKind = {
+  Tool: 'tool',
+  Approval: 'approval',
+  Wait: 'wait',
+  Subworkflow: 'subworkflow',
+} as const;
 export type StepKind = (typeof StepKind)[keyof typeof StepKind];
+
+export const Retry = z.strictObject({
+  attempts: z.number().int().min(1).max(100),
+  backoff: z
+    .strictObject({
+      initial: Duration.default('1s'),
+      coefficient: z.number().min(1).max(10).default(2),
+      max: Duration.optional(),
+    })
+    .optional(),
+});
+export type Retry = z.infer<typeof Retry>;
+
+const toolFields = {
+  kind: z.literal(StepKind.Tool),
+  retry: Retry.optional(),
+  timeout: Duration.optional(),
+};
+
+const ShellCall = z.strictObject({ ...toolFields, tool: z.literal(ToolName.Shell), with: ShellToolInput });
+const NoopCall = z.strictObject({
+  ...toolFields,
+  tool: z.literal(ToolName.Noop),
+  with: NoopToolInput.default({}),
+});
+
+/** What a step's `compensate` runs: a tool call, which may read the step's own output. */
+export const Compensation = z.discriminatedUnion('tool', [ShellCall, NoopCall]);
+export type Compensation = z.infer<typeof Compensation>;
 
 const stepBase = {
   id: StepId,
   description: z.string().optional(),
   dependsOn: z.array(StepId).default([]),
+  when: z.string().optional(),
+  compensate: Compensation.optional(),
+  foreach: z
+    .strictObject({
+      items: z.string().min(1),
+      parallelism: z.number().int().min(1).max(1000).default(10),
+    })
+    .optional(),
 };
 
-export const ShellStep = z.strictObject({
+export const ToolStep = z.discriminatedUnion('tool', [
+  ShellCall.extend(stepBase).strict(),
+  NoopCall.extend(stepBase).strict(),
+]);
+export type ToolStep = z.infer<typeof ToolStep>;
+
+export const ApprovalStep = z.strictObject({
   ...stepBase,
-  kind: z.literal(StepKind.Tool),
-  tool: z.literal(ToolName.Shell),
-  with: ShellToolInput,
+  kind: z.literal(StepKind.Approval),
+  with: z
+    .strictObject({
+      message: z.string().optional(),
+      timeout: Duration.optional(),
+      default: z.enum(['approve', 'reject']).default('reject'),
+    })
+    .default({ default: 'reject' }),
 });
-export type ShellStep = z.infer<typeof ShellStep>;
+export type ApprovalStep = z.infer<typeof ApprovalStep>;
 
-export const Step = z.discriminatedUnion('kind', [ShellStep]);
-export type Step = z.infer<typeof Step>;
+export const WaitStep = z.strictObject({
+  ...stepBase,
+  kind: z.literal(StepKind.Wait),
+  with: z.strictObject({ duration: Duration }),
+});
+export type WaitStep = z.infer<typeof WaitStep>;
 
-export const Spec = z.strictObject({
+export const RunInput = z.record(z.string(), z.unknown());
+export type RunInput = z.infer<typeof RunInput>;
+
+const specFields = {
   name: z
     .string()
     .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'a spec name has letters, digits, _, . and -')
     .max(100),
   description: z.string().max(2000).optional(),
-  steps: z.array(Step).min(1, 'a spec needs at least one step'),
   output: z.unknown().optional(),
+  maxParallel: z.number().int().min(1).max(1000).default(10),
+  budget: z.strictObject({ usd: z.number().nonnegative() }).optional(),
+  /** Temporal's priority key: 1 is the most urgent, 5 the least. */
+  priority: z.number().int().min(1).max(5).optional(),
+};
+
+export const SubworkflowStep = z.strictObject({
+  ...stepBase,
+  kind: z.literal(StepKind.Subworkflow),
+  with: z.strictObject({
+    get spec() {
+      return Spec;
+    },
+    input: RunInput.optional(),
+  }),
 });
+
+export const Step = z.discriminatedUnion('kind', [ToolStep, ApprovalStep, WaitStep, SubworkflowStep]);
+
+export const Spec = z.strictObject({
+  ...specFields,
+  steps: z.array(Step).min(1, 'a spec needs at least one step'),
+});
+
+export type SubworkflowStep = z.infer<typeof SubworkflowStep>;
+export type Step = z.infer<typeof Step>;
 export type Spec = z.infer<typeof Spec>;
 /** What a spec file or request body holds before defaults are applied. */
 export type SpecInput = z.input<typeof Spec>;
-
-export const RunInput = z.record(z.string(), z.unknown());
-export type RunInput = z.infer<typeof RunInput>;

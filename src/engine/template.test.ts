@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { findReferences, parsePath, resolveTemplates, TemplateError } from './template';
+import { ExpressionError } from './expressions';
+import { bareExpression, findReferences, resolveTemplates } from './template';
 
 const context = {
-  input: { name: 'world', tags: ['a', 'b'], nested: { n: 2 } },
-  steps: { greet: { output: { stdout: 'Hello', lines: ['x', 'y'] } } },
+  input: { name: 'world', tags: ['a', 'b'], nested: { n: 2 }, price: 1.5 },
+  steps: { greet: { status: 'completed', output: { stdout: 'Hello', lines: ['x', 'y'] } } },
 };
 
 describe('resolveTemplates', () => {
@@ -16,6 +17,13 @@ describe('resolveTemplates', () => {
     expect(resolveTemplates('hi ${{ input.name }}: ${{ input.tags }}', context)).toBe('hi world: ["a","b"]');
   });
 
+  it('evaluates CEL, with whole JSON numbers as ints and the rest as doubles', () => {
+    expect(resolveTemplates('${{ input.nested.n + 1 }}', context)).toBe(3);
+    expect(resolveTemplates('${{ input.price * 2.0 }}', context)).toBe(3);
+    expect(resolveTemplates('${{ input.tags.map(t, t + "!") }}', context)).toEqual(['a!', 'b!']);
+    expect(resolveTemplates('${{ size(input.name) > 3 ? "long" : "short" }}', context)).toBe('long');
+  });
+
   it('walks arrays and objects and leaves non-strings alone', () => {
     expect(resolveTemplates({ a: ['${{ input.name }}', 3], b: true }, context)).toEqual({
       a: ['world', 3],
@@ -23,34 +31,44 @@ describe('resolveTemplates', () => {
     });
   });
 
-  it('names the missing part of a path', () => {
+  it('names the missing key and the expression', () => {
     expect(() => resolveTemplates('${{ input.missing.deep }}', context)).toThrow(
-      new TemplateError('input.missing is not set (in ${{ input.missing.deep }})'),
+      new ExpressionError('No such key: missing (in ${{ input.missing.deep }})'),
     );
   });
 
-  it('never reads inherited properties such as __proto__ or constructor', () => {
-    expect(() => resolveTemplates('${{ input.constructor }}', context)).toThrow(TemplateError);
-    expect(() => resolveTemplates('${{ input.__proto__ }}', context)).toThrow(TemplateError);
+  it('has no way to reach anything but its variables', () => {
+    expect(() => resolveTemplates('${{ process.env }}', context)).toThrow(ExpressionError);
+    expect(() => resolveTemplates('${{ input.constructor }}', context)).toThrow(ExpressionError);
   });
 });
 
-describe('parsePath and findReferences', () => {
-  it('parses dotted paths with indexes', () => {
-    expect(parsePath('steps.s1.output.items[0].name')).toEqual(['steps', 's1', 'output', 'items', 0, 'name']);
-  });
-
-  it('refuses anything but a path from input or a step output', () => {
-    expect(() => parsePath('process.env.SECRET')).toThrow('must start with input or steps');
-    expect(() => parsePath('steps.greet.stdout')).toThrow("must read a step's output");
-    expect(() => parsePath('input.a()')).toThrow('unexpected "()"');
-  });
-
-  it('reports where each template stands, with parse errors instead of throwing', () => {
-    const references = findReferences({ env: { A: '${{ input.a }}', B: 'x ${{ 1 }}' } });
+describe('findReferences', () => {
+  it('reports where each template stands, the steps it reads, and syntax errors', () => {
+    const references = findReferences({
+      env: { A: '${{ steps.a.output + steps["b"].output }}', B: 'x ${{ input. }}' },
+    });
     expect(references).toEqual([
-      { expression: 'input.a', at: ['env', 'A'], path: ['input', 'a'] },
-      { expression: '1', at: ['env', 'B'], error: '"1" is not a path like input.name or steps.greet.output' },
+      { expression: 'steps.a.output + steps["b"].output', at: ['env', 'A'], steps: ['a', 'b'] },
+      {
+        expression: 'input.',
+        at: ['env', 'B'],
+        steps: [],
+        error: expect.stringMatching(/^"input\." is not a valid expression: /),
+      },
     ]);
+  });
+
+  it('rejects variables that do not exist', () => {
+    expect(findReferences('${{ secrets.token }}')[0]?.error).toMatch(
+      /^"secrets.token" is not a valid expression/,
+    );
+  });
+});
+
+describe('bareExpression', () => {
+  it('accepts a condition with or without ${{ }}', () => {
+    expect(bareExpression('${{ input.go }}')).toBe('input.go');
+    expect(bareExpression(' input.go == true ')).toBe('input.go == true');
   });
 });

@@ -1,74 +1,248 @@
 import {
-  ActivityFailure,
   ApplicationFailure,
+  CancellationScope,
+  CancelledFailure,
+  allHandlersFinished,
   condition,
-  proxyActivities,
+  continueAsNew,
+  isCancellation,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { createToolActivities } from '../activities/tool-activities';
-import { RunState } from '../engine/run-state';
-import type { RunSnapshot } from '../engine/run-snapshot';
+import ms from 'ms';
+import { RunState, type CarriedState } from '../engine/run-state';
+import { RunStatus, type RunSnapshot } from '../engine/run-snapshot';
 import { TroupeStatus } from '../engine/search-attributes';
 import type { RunInput, Spec, Step } from '../engine/spec';
-import { resolveTemplates } from '../engine/template';
-import { runStateQuery } from './run-messages';
+import { mergeSteps, parseSpec, describeIssues } from '../engine/spec-validation';
+import { bareExpression } from '../engine/template';
+import { evaluateExpression } from '../engine/expressions';
+import {
+  addStepsUpdate,
+  decideUpdate,
+  pauseUpdate,
+  resumeUpdate,
+  runStateQuery,
+  type AddStepsRequest,
+  type DecisionRequest,
+} from './run-messages';
+import {
+  callTool,
+  failureAttempt,
+  failureMessage,
+  foreachItems,
+  runStepOnce,
+  type StepResult,
+} from './step-runners';
 
-const { runTool } = proxyActivities<ReturnType<typeof createToolActivities>>({
-  startToCloseTimeout: '10 minutes',
-  heartbeatTimeout: '10 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumAttempts: 3 },
-});
+export type RunWorkflowInput = { spec: Spec; input: RunInput; carried?: CarriedState };
 
-export type RunWorkflowInput = { spec: Spec; input: RunInput };
+/**
+ * Interprets a spec: ready steps run concurrently up to maxParallel, outputs flow to dependents, and on
+ * failure or cancellation the completed steps' compensations run in reverse completion order. History is
+ * the checkpoint: a restarted worker replays it, and a long run continues as new carrying its state.
+ */
+export async function runWorkflow({ spec, input, carried }: RunWorkflowInput): Promise<RunSnapshot> {
+  const run = new RunState(workflowInfo().workflowId, carried ?? { spec, input, startedAt: new Date() });
+  const syncStatus = statusSync(run);
+  registerHandlers(run);
 
-/** Runs a spec's steps as activities, each as soon as its dependencies have completed. */
-export async function runWorkflow({ spec, input }: RunWorkflowInput): Promise<RunSnapshot> {
-  const run = new RunState(workflowInfo().workflowId, spec, input, new Date());
-  setHandler(runStateQuery, () => run.snapshot());
+  try {
+    await drive(run, syncStatus);
+  } catch (err) {
+    if (!isCancellation(err)) throw err;
+    run.cancel('the run was cancelled');
+  }
 
+  return CancellationScope.nonCancellable(async () => {
+    syncStatus();
+    await condition(() => run.active === 0);
+    if (run.stopping) await compensate(run);
+    run.finish(new Date());
+    syncStatus();
+    await condition(allHandlersFinished);
+    const snapshot = run.snapshot();
+    if (snapshot.status === RunStatus.Cancelled) throw new CancelledFailure(snapshot.error, [snapshot]);
+    if (snapshot.status !== RunStatus.Completed) {
+      throw ApplicationFailure.create({
+        type: 'RunFailed',
+        message: snapshot.error ?? `run ${snapshot.runId} failed`,
+        nonRetryable: true,
+        details: [snapshot],
+      });
+    }
+    return snapshot;
+  });
+}
+
+async function drive(run: RunState, syncStatus: () => void): Promise<void> {
   for (;;) {
-    for (const step of run.readySteps()) void executeStep(run, step);
-    if (run.running === 0) break;
+    const draining = workflowInfo().continueAsNewSuggested;
+    if (!draining) for (const step of run.takeReady(new Date())) void executeStep(run, step);
+    syncStatus();
+    if (run.stopping) return;
+    if (run.active === 0) {
+      if (draining) {
+        await condition(allHandlersFinished);
+        await continueAsNew<typeof runWorkflow>({ spec: run.spec, input: run.input, carried: run.carry() });
+      }
+      if (!run.isPaused && run.takeReady(new Date()).length === 0) return;
+    }
     const seen = run.version;
     await condition(() => run.version !== seen);
   }
-
-  run.finish(new Date());
-  const snapshot = run.snapshot();
-  upsertSearchAttributes([{ key: TroupeStatus, value: snapshot.status }]);
-  if (snapshot.status !== 'completed') {
-    throw ApplicationFailure.create({
-      type: 'RunFailed',
-      message: snapshot.error ?? `run ${snapshot.runId} failed`,
-      nonRetryable: true,
-      details: [snapshot],
-    });
-  }
-  return snapshot;
 }
 
 async function executeStep(run: RunState, step: Step): Promise<void> {
-  run.start(step.id, new Date());
+  const now = new Date();
   try {
-    const args = resolveTemplates(step.with, run.templateContext());
-    const result = await runTool({ stepId: step.id, tool: step.tool, args });
-    run.complete(step.id, result.output, result.attempt, new Date());
+    if (
+      step.when !== undefined &&
+      evaluateExpression(bareExpression(step.when), run.expressionContext()) !== true
+    ) {
+      run.skip(step.id, now);
+      return;
+    }
+    if (step.kind === 'approval') {
+      run.wait(step.id, now, {
+        ...(step.with.message && { message: step.with.message }),
+        ...(step.with.timeout && { deadline: new Date(now.getTime() + ms(step.with.timeout)).toISOString() }),
+      });
+    } else {
+      run.start(step.id, now);
+    }
+    const result = step.foreach
+      ? await runForeach(run, step)
+      : await runStepOnce(run, step, run.expressionContext());
+    run.complete(step.id, result.output, result.attempts, new Date());
   } catch (err) {
-    run.fail(step.id, failureMessage(err), failureAttempt(err), new Date());
+    if (isCancellation(err)) run.cancelStep(step.id, new Date());
+    else run.fail(step.id, failureMessage(err), failureAttempt(err), new Date());
   }
 }
 
-function failureMessage(err: unknown): string {
-  if (err instanceof ActivityFailure && err.cause) return err.cause.message;
-  return err instanceof Error ? err.message : String(err);
+async function runForeach(run: RunState, step: Step): Promise<StepResult> {
+  const items = foreachItems(step, run.expressionContext());
+  const outputs: unknown[] = new Array(items.length);
+  let next = 0;
+  let done = 0;
+  run.progress(step.id, { done, total: items.length });
+  const lane = async () => {
+    while (next < items.length && !run.stopping) {
+      const index = next++;
+      const result = await runStepOnce(run, step, run.expressionContext({ item: items[index], index }));
+      outputs[index] = result.output;
+      run.progress(step.id, { done: ++done, total: items.length });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(step.foreach?.parallelism ?? 1, items.length) }, lane));
+  if (done < items.length)
+    throw ApplicationFailure.create({ message: 'the run stopped before every item ran', nonRetryable: true });
+  return { output: outputs };
 }
 
-function failureAttempt(err: unknown): number | undefined {
-  const cause = err instanceof ActivityFailure ? err.cause : undefined;
-  const attempt = cause instanceof ApplicationFailure ? cause.details?.[0] : undefined;
-  return typeof attempt === 'object' && attempt !== null && 'attempt' in attempt
-    ? Number(attempt.attempt)
-    : undefined;
+/** The saga: compensations of completed steps, most recent first; one failing does not stop the rest. */
+async function compensate(run: RunState): Promise<void> {
+  for (const step of run.compensationPlan()) {
+    if (!step.compensate) continue;
+    const record = run.startCompensation(step.id, new Date());
+    try {
+      const contexts = step.foreach
+        ? foreachItems(step, run.expressionContext())
+            .map((item, index) => run.expressionContext({ item, index }))
+            .reverse()
+        : [run.expressionContext()];
+      for (const context of contexts) await callTool(step.compensate, step.compensate, context, step.id);
+      run.endCompensation(record, new Date());
+    } catch (err) {
+      run.endCompensation(record, new Date(), failureMessage(err));
+    }
+  }
+}
+
+function registerHandlers(run: RunState): void {
+  const mustBeLive = () => {
+    if (run.stopping) throw new Error(`run ${run.runId} is ${run.status}; it can no longer be changed`);
+  };
+  setHandler(runStateQuery, () => run.snapshot());
+  setHandler(
+    pauseUpdate,
+    () => {
+      run.setPaused(true);
+      return run.snapshot();
+    },
+    { validator: mustBeLive },
+  );
+  setHandler(
+    resumeUpdate,
+    () => {
+      run.setPaused(false);
+      return run.snapshot();
+    },
+    { validator: mustBeLive },
+  );
+  setHandler(
+    decideUpdate,
+    ({ stepId, approved, comment }) => {
+      run.decide(stepId, { approved, ...(comment && { comment }) });
+      return run.snapshot();
+    },
+    {
+      validator: ({ stepId }: DecisionRequest) => {
+        mustBeLive();
+        run.validateDecision(stepId);
+      },
+    },
+  );
+  setHandler(
+    addStepsUpdate,
+    ({ steps }) => {
+      run.replaceSpec(mergedSpec(run, steps));
+      return run.snapshot();
+    },
+    {
+      validator: ({ steps }: AddStepsRequest) => {
+        mustBeLive();
+        mergedSpec(run, steps);
+      },
+    },
+  );
+}
+
+/** The run's spec with the given steps added or replaced, or a failure naming every problem. */
+function mergedSpec(run: RunState, steps: unknown[]): Spec {
+  const merged = mergeSteps(run.spec, steps, (id) => run.stepStatus(id) === 'pending');
+  if (!merged.ok) {
+    throw ApplicationFailure.create({
+      type: 'InvalidSteps',
+      message: describeIssues(merged.issues),
+      details: [merged.issues],
+      nonRetryable: true,
+    });
+  }
+  const parsed = parseSpec(merged.spec);
+  if (!parsed.ok) {
+    throw ApplicationFailure.create({
+      type: 'InvalidSteps',
+      message: describeIssues(parsed.issues),
+      details: [parsed.issues],
+      nonRetryable: true,
+    });
+  }
+  return parsed.spec;
+}
+
+/** Keeps the TroupeStatus search attribute equal to the run's status, writing only on change. */
+function statusSync(run: RunState): () => void {
+  let written: string | undefined = carriedStatus();
+  return () => {
+    if (run.status === written) return;
+    written = run.status;
+    upsertSearchAttributes([{ key: TroupeStatus, value: written }]);
+  };
+}
+
+function carriedStatus(): string | undefined {
+  return workflowInfo().typedSearchAttributes.get(TroupeStatus);
 }

@@ -1,0 +1,146 @@
+import {
+  ActivityCancellationType,
+  ActivityFailure,
+  ApplicationFailure,
+  ChildWorkflowFailure,
+  condition,
+  executeChild,
+  isCancellation,
+  proxyActivities,
+  sleep,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { createToolActivities } from '../activities/tool-activities';
+import type { ExpressionContext } from '../engine/expressions';
+import { evaluateExpression } from '../engine/expressions';
+import type { RunState } from '../engine/run-state';
+import type {
+  ApprovalStep,
+  Compensation,
+  RunInput,
+  Spec,
+  Step,
+  SubworkflowStep,
+  ToolStep,
+} from '../engine/spec';
+import { bareExpression, resolveTemplates } from '../engine/template';
+import type { RunSnapshot } from '../engine/run-snapshot';
+
+type ToolActivities = ReturnType<typeof createToolActivities>;
+type ToolCallOptions = Pick<ToolStep, 'retry' | 'timeout'>;
+
+/** Activity options follow the step's own retry and timeout; cancellation waits for the activity to stop. */
+function toolActivities({ retry, timeout }: ToolCallOptions): ToolActivities {
+  return proxyActivities<ToolActivities>({
+    startToCloseTimeout: timeout ?? '10 minutes',
+    heartbeatTimeout: '10 seconds',
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    retry: {
+      initialInterval: retry?.backoff?.initial ?? '1 second',
+      backoffCoefficient: retry?.backoff?.coefficient ?? 2,
+      ...(retry?.backoff?.max && { maximumInterval: retry.backoff.max }),
+      maximumAttempts: retry?.attempts ?? 3,
+    },
+  });
+}
+
+export type StepResult = { output: unknown; attempts?: number };
+
+/** Runs one step (or one item of a foreach step) and answers its output. */
+export async function runStepOnce(
+  run: RunState,
+  step: Step,
+  context: ExpressionContext,
+): Promise<StepResult> {
+  switch (step.kind) {
+    case 'tool':
+      return callTool(step, step, context);
+    case 'wait':
+      await sleep(step.with.duration);
+      return { output: { waited: step.with.duration } };
+    case 'approval':
+      return { output: await awaitDecision(run, step) };
+    case 'subworkflow':
+      return { output: await runChild(step, context) };
+  }
+}
+
+/** Runs a tool call: a step's own, or the compensation of a step. */
+export async function callTool(
+  options: ToolCallOptions,
+  call: ToolStep | Compensation,
+  context: ExpressionContext,
+  stepId = 'id' in call ? call.id : 'compensation',
+): Promise<StepResult> {
+  const args = resolveTemplates(call.with, context);
+  const result = await toolActivities(options).runTool({
+    stepId,
+    tool: call.tool,
+    args,
+    retryFailures: options.retry !== undefined,
+  });
+  return { output: result.output, attempts: result.attempt };
+}
+
+async function awaitDecision(run: RunState, step: ApprovalStep) {
+  const { timeout } = step.with;
+  const decided = () => run.decision(step.id) !== undefined;
+  if (timeout === undefined) {
+    await condition(decided);
+  } else if (!(await condition(decided, timeout))) {
+    run.decide(step.id, { approved: step.with.default === 'approve', timedOut: true });
+  }
+  const decision = run.decision(step.id) ?? { approved: false };
+  if (!decision.approved) {
+    const why = decision.timedOut
+      ? `nobody decided within ${timeout}, and the step's default is reject`
+      : `rejected${decision.comment ? `: ${decision.comment}` : ''}`;
+    throw ApplicationFailure.create({ type: 'Rejected', message: why, nonRetryable: true });
+  }
+  return decision;
+}
+
+async function runChild(step: SubworkflowStep, context: ExpressionContext): Promise<unknown> {
+  const input = resolveTemplates(step.with.input ?? {}, context) as Record<string, unknown>;
+  const suffix = context.index === undefined ? '' : `.${context.index}`;
+  const snapshot = await executeChild<(run: { spec: Spec; input: RunInput }) => Promise<RunSnapshot>>(
+    'runWorkflow',
+    {
+      workflowId: `${workflowInfo().workflowId}.${step.id}${suffix}`,
+      args: [{ spec: step.with.spec, input }],
+    },
+  );
+  return snapshot.output;
+}
+
+/** The items a foreach step fans out over: its expression must give a list. */
+export function foreachItems(step: Step, context: ExpressionContext): unknown[] {
+  const items = evaluateExpression(bareExpression(step.foreach?.items ?? '[]'), context);
+  if (!Array.isArray(items)) {
+    throw ApplicationFailure.create({
+      type: 'InvalidForeach',
+      message: `foreach.items must give a list, but ${step.foreach?.items} gave ${typeof items}`,
+      nonRetryable: true,
+    });
+  }
+  return items;
+}
+
+/** A failure's message as a user should read it: the cause of an activity or child failure. */
+export function failureMessage(err: unknown): string {
+  if (err instanceof ActivityFailure || err instanceof ChildWorkflowFailure) {
+    return err.cause ? failureMessage(err.cause) : err.message;
+  }
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** How many attempts a failed activity made, when the activity said so. */
+export function failureAttempt(err: unknown): number | undefined {
+  const cause = err instanceof ActivityFailure ? err.cause : undefined;
+  const details: unknown = cause instanceof ApplicationFailure ? cause.details?.[0] : undefined;
+  return typeof details === 'object' && details !== null && 'attempt' in details
+    ? Number(details.attempt)
+    : undefined;
+}
+
+export { isCancellation };
