@@ -17,6 +17,7 @@ export const Config = z.object({
   TEMPORAL_UI_URL: z.url().optional(),
   TROUPE_TASK_QUEUE: z.string().min(1).default('troupe'),
   TROUPE_DATA_DIR: z.string().min(1).default(join(repoRoot, '.data')),
+  TROUPE_LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
 });
 export type Config = z.infer<typeof Config>;
 

@@ -51,7 +51,7 @@ async function main() {
     address = devServer.address;
   }
 
-  const env = { ...process.env, TEMPORAL_ADDRESS: address };
+  const env = { TROUPE_LOG_LEVEL: 'WARN', ...process.env, TEMPORAL_ADDRESS: address };
   const run = (name: string, entry: string) => {
     const child = spawn(
       process.execPath,

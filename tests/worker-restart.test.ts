@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startTestTemporal } from './helpers/temporal';
-import { isClosed, postJson, spawnWorker, startApi, waitForRun, type Api } from './helpers/harness';
+import { readFile } from 'node:fs/promises';
+import { isClosed, postJson, readExample, spawnWorker, startApi, waitForRun, type Api } from './helpers/harness';
 
 let env: TestWorkflowEnvironment;
 let api: Api;
@@ -65,6 +66,58 @@ it('completes a run whose worker is killed mid-step, once a new worker starts', 
     expect(run.status).toBe('completed');
     expect(run.steps[0]).toMatchObject({ id: 'slow', status: 'completed', attempts: 2 });
     expect(run.output).toMatchObject({ stdout: 'done, then after (2 attempts)' });
+  } finally {
+    second.kill('SIGTERM');
+    await new Promise((resolve) => second.once('exit', resolve));
+  }
+}, 150_000);
+
+async function killAndReplace(worker: ReturnType<typeof spawnWorker>) {
+  worker.kill('SIGKILL');
+  await new Promise((resolve) => worker.once('exit', resolve));
+  return spawnWorker(env, api);
+}
+
+it('completes parallel.yaml when its worker is killed during the fan-out', async () => {
+  const started = await postJson(`${api.baseUrl}/api/runs`, { spec: await readExample('parallel.yaml'), input: { pause: 3 } });
+  const workspace = join(api.config.TROUPE_DATA_DIR, 'workspaces', started.body.runId);
+  const first = spawnWorker(env, api);
+  await waitFor(() => existsSync(join(workspace, 'parts')), 60_000, 'the fan-out to start');
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  const second = await killAndReplace(first);
+  try {
+    const run = await waitForRun(api, started.body.runId, isClosed, 90_000);
+    expect(run.status).toBe('completed');
+    expect(run.output).toBe('part1part2part3part4part5 joined');
+    expect(run.steps.find((step) => step.id === 'prepare')?.attempts).toBe(1);
+    expect(run.steps.filter((step) => step.id.startsWith('part')).every((step) => step.attempts === 2)).toBe(true);
+  } finally {
+    second.kill('SIGTERM');
+    await new Promise((resolve) => second.once('exit', resolve));
+  }
+}, 150_000);
+
+it('resumes a long command from its last heartbeat checkpoint after the worker dies', async () => {
+  const count = [
+    'from=$(cat "$TROUPE_CHECKPOINT_FILE"); from=${from:-0}',
+    'echo "resumed at $from" >> resumes.log',
+    'i=$from',
+    'while [ "$i" -lt 12 ]; do i=$((i+1)); echo "$i" > "$TROUPE_CHECKPOINT_FILE"; [ "$i" -eq 6 ] && touch reached6; sleep 0.5; done',
+    'printf "counted to %s" "$i"',
+  ].join('\n');
+  const spec = { name: 'checkpoint', steps: [{ id: 'count', kind: 'tool', tool: 'shell', with: { run: count } }] };
+  const started = await postJson(`${api.baseUrl}/api/runs`, { spec });
+  const workspace = join(api.config.TROUPE_DATA_DIR, 'workspaces', started.body.runId);
+  const first = spawnWorker(env, api);
+  await waitFor(() => existsSync(join(workspace, 'reached6')), 60_000, 'the count to reach 6');
+  const second = await killAndReplace(first);
+  try {
+    const run = await waitForRun(api, started.body.runId, isClosed, 90_000);
+    expect(run.output).toMatchObject({ stdout: 'counted to 12' });
+    const resumes = (await readFile(join(workspace, 'resumes.log'), 'utf8')).trim().split('\n');
+    expect(resumes[0]).toBe('resumed at 0');
+    expect(resumes).toHaveLength(2);
+    expect(Number(resumes[1]?.replace('resumed at ', ''))).toBeGreaterThan(0);
   } finally {
     second.kill('SIGTERM');
     await new Promise((resolve) => second.once('exit', resolve));

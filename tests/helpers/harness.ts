@@ -73,6 +73,7 @@ export function spawnWorker(env: TestWorkflowEnvironment, api: Api): ChildProces
       TEMPORAL_ADDRESS: env.address,
       TROUPE_TASK_QUEUE: api.config.TROUPE_TASK_QUEUE,
       TROUPE_DATA_DIR: api.config.TROUPE_DATA_DIR,
+      TROUPE_LOG_LEVEL: 'WARN',
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
