@@ -32,7 +32,7 @@ async function main() {
         spec: await readExample(recording.example),
         input: recording.input ?? {},
       });
-      const runId = started.body.runId as string;
+      const { runId } = started.body as { runId: string };
       if (recording.approve) {
         await waitForRun(api, runId, (run) => run.status === 'waiting');
         await postJson(`${api.baseUrl}/api/runs/${runId}/approve`, { stepId: recording.approve });
