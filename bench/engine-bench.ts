@@ -1,0 +1,238 @@
+// `npm run bench:engine`: on one dev server, times the same graph shapes run by Troupe's interpreter and
+// by hand-written minimal Temporal workflows with the same no-op activity, and prints how they compare.
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Client } from '@temporalio/client';
+import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { DiskBlobStore } from '../src/activities/blob-store';
+import { createToolActivities } from '../src/activities/tool-activities';
+import { Spec, type SpecInput } from '../src/engine/spec';
+import { startTestTemporal } from '../tests/helpers/temporal';
+
+const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
+const taskQueue = 'bench-engine';
+
+type Shape = {
+  name: string;
+  runs: number;
+  steps: number;
+  spec: SpecInput;
+  raw: { workflow: string; args: unknown[] };
+};
+
+const noop = (id: string, dependsOn: string[] = []) =>
+  ({ id, kind: 'tool', tool: 'noop', dependsOn }) as const;
+const range = (n: number) => Array.from({ length: n }, (_, index) => index);
+
+const shapes: Shape[] = [
+  {
+    name: '20 sequential steps',
+    runs: 1,
+    steps: 20,
+    spec: { name: 'seq', steps: range(20).map((i) => noop(`s${i}`, i > 0 ? [`s${i - 1}`] : [])) },
+    raw: { workflow: 'rawSequential', args: [20] },
+  },
+  {
+    name: 'fan-out 1→50→1',
+    runs: 1,
+    steps: 52,
+    spec: {
+      name: 'fan',
+      maxParallel: 50,
+      steps: [
+        noop('start'),
+        ...range(50).map((i) => noop(`b${i}`, ['start'])),
+        noop(
+          'join',
+          range(50).map((i) => `b${i}`),
+        ),
+      ],
+    },
+    raw: { workflow: 'rawFanOut', args: [50] },
+  },
+  {
+    name: '200-step layered graph',
+    runs: 1,
+    steps: 200,
+    spec: {
+      name: 'layered',
+      maxParallel: 20,
+      steps: range(10).flatMap((layer) =>
+        range(20).map((i) =>
+          noop(`l${layer}_${i}`, layer > 0 ? range(20).map((j) => `l${layer - 1}_${j}`) : []),
+        ),
+      ),
+    },
+    raw: { workflow: 'rawLayered', args: [10, 20] },
+  },
+  {
+    name: '50 concurrent runs × 5 steps',
+    runs: 50,
+    steps: 5,
+    spec: {
+      name: 'diamond',
+      steps: [noop('a'), noop('b', ['a']), noop('c', ['a']), noop('d', ['a']), noop('e', ['b', 'c', 'd'])],
+    },
+    raw: { workflow: 'rawDiamond', args: [] },
+  },
+];
+
+type Measure = { wallMs: number; overheadsMs: number[]; events: number; rssPeak: number };
+
+async function runShape(
+  client: Client,
+  shape: Shape,
+  engine: 'troupe' | 'raw',
+  tag: string,
+): Promise<Measure> {
+  const spec = Spec.parse(shape.spec);
+  let rssPeak = process.memoryUsage().rss;
+  const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 50);
+  const started = performance.now();
+  const handles = await Promise.all(
+    range(shape.runs).map((i) =>
+      engine === 'troupe'
+        ? client.workflow.start('runWorkflow', {
+            taskQueue,
+            workflowId: `${tag}-${i}`,
+            args: [{ spec, input: {} }],
+          })
+        : client.workflow.start(shape.raw.workflow, {
+            taskQueue,
+            workflowId: `${tag}-${i}`,
+            args: shape.raw.args,
+          }),
+    ),
+  );
+  await Promise.all(handles.map((handle) => handle.result()));
+  const wallMs = performance.now() - started;
+  clearInterval(sampler);
+  const overheadsMs: number[] = [];
+  let events = 0;
+  for (const handle of handles) {
+    const history = await handle.fetchHistory();
+    events += history.events?.length ?? 0;
+    let unblockedAt: number | undefined;
+    for (const event of history.events ?? []) {
+      const at = Number(event.eventTime?.seconds ?? 0) * 1000 + (event.eventTime?.nanos ?? 0) / 1e6;
+      if (event.workflowExecutionStartedEventAttributes || event.activityTaskCompletedEventAttributes)
+        unblockedAt = at;
+      if (event.activityTaskScheduledEventAttributes && unblockedAt !== undefined)
+        overheadsMs.push(at - unblockedAt);
+    }
+  }
+  return { wallMs, overheadsMs, events, rssPeak };
+}
+
+const percentile = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+};
+const median = (values: number[]) => percentile(values, 50);
+
+async function main() {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const env = await startTestTemporal();
+  const dataDir = await mkdtemp(join(tmpdir(), 'troupe-bench-'));
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: await bundleWorkflowCode({
+      workflowsPath: fileURLToPath(new URL('./workflows.ts', import.meta.url)),
+      logger: new DefaultLogger('WARN'),
+    }),
+    activities: createToolActivities({ dataDir, blobs: new DiskBlobStore(join(dataDir, 'blobs')) }),
+  });
+  const rows: string[][] = [];
+  let timeRatio = 0;
+  let eventRatio = 0;
+  await worker.runUntil(async () => {
+    // Warm up both engines so the first measured shape does not pay for JIT and workflow caching.
+    await runShape(env.client, shapes[3]!, 'raw', 'warm-raw');
+    await runShape(env.client, shapes[3]!, 'troupe', 'warm-troupe');
+    const total = shapes.length * REPEATS * 2;
+    let done = 0;
+    for (const shape of shapes) {
+      const results: Record<'troupe' | 'raw', Measure[]> = { troupe: [], raw: [] };
+      for (let repeat = 0; repeat < REPEATS; repeat++) {
+        const order = repeat % 2 === 0 ? (['raw', 'troupe'] as const) : (['troupe', 'raw'] as const);
+        for (const engine of order) {
+          done += 1;
+          process.stderr.write(`[${done}/${total}] ${engine.padEnd(6)} ${shape.name}\n`);
+          results[engine].push(
+            await runShape(env.client, shape, engine, `${engine}-${shapes.indexOf(shape)}-${repeat}`),
+          );
+        }
+      }
+      const summary = (engine: 'troupe' | 'raw') => {
+        const measures = results[engine];
+        const wall = median(measures.map((m) => m.wallMs));
+        const overheads = measures.flatMap((m) => m.overheadsMs);
+        const events = measures[0]!.events / (shape.steps * shape.runs);
+        const rss = Math.max(...measures.map((m) => m.rssPeak)) / 2 ** 20;
+        return {
+          wall,
+          p50: percentile(overheads, 50),
+          p95: percentile(overheads, 95),
+          events,
+          rss,
+          rate: shape.runs / (wall / 1000),
+        };
+      };
+      const troupe = summary('troupe');
+      const raw = summary('raw');
+      const ratio = troupe.wall / raw.wall;
+      timeRatio = Math.max(timeRatio, ratio);
+      eventRatio = Math.max(eventRatio, troupe.events / raw.events);
+      for (const [engine, s] of [
+        ['raw', raw],
+        ['troupe', troupe],
+      ] as const) {
+        rows.push([
+          shape.name,
+          engine,
+          s.wall.toFixed(0),
+          s.p50.toFixed(1),
+          s.p95.toFixed(1),
+          s.rate.toFixed(1),
+          s.events.toFixed(2),
+          s.rss.toFixed(0),
+          engine === 'troupe' ? ratio.toFixed(2) : '',
+        ]);
+      }
+    }
+  });
+  await env.teardown();
+
+  const header = [
+    'shape',
+    'engine',
+    'wall ms',
+    'step p50 ms',
+    'step p95 ms',
+    'runs/s',
+    'events/step',
+    'peak RSS MiB',
+    'time ratio',
+  ];
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => row[column]!.length)),
+  );
+  const line = (cells: string[]) => cells.map((cell, column) => cell.padEnd(widths[column]!)).join('  ');
+  console.log(line(header));
+  console.log(widths.map((width) => '-'.repeat(width)).join('  '));
+  for (const row of rows) console.log(line(row));
+  console.log('');
+  console.log(
+    `median of ${REPEATS} repeats; step overhead = time from the event that unblocked a step to its scheduling`,
+  );
+  console.log(`engine/raw history events ratio: ${eventRatio.toFixed(2)}`);
+  console.log(`engine/raw time ratio: ${timeRatio.toFixed(2)}`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
