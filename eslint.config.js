@@ -74,7 +74,11 @@ export default tseslint.config(
       'import-x/no-cycle': 'error',
     },
   },
-  { files: ['src/workflows/**/*.ts', 'src/engine/**/*.ts'], ignores: ['**/*.test.ts'], rules: deterministic },
+  {
+    files: ['src/workflows/**/*.ts', 'src/engine/**/*.ts', 'bench/raw-workflows.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: deterministic,
+  },
   {
     files: ['tests/**/*.ts', '**/*.test.ts'],
     rules: {
