@@ -218,6 +218,19 @@ describe('control', () => {
 });
 
 describe('graph features', () => {
+  it("maps the spec priority to Temporal's priority key and keeps a title in the memo", async () => {
+    const runId = await start({
+      name: 'urgent',
+      description: 'An urgent job',
+      priority: 1,
+      steps: [{ id: 'a', kind: 'tool', tool: 'noop' }],
+    });
+    await waitForRun(api, runId, isClosed);
+    const description = await env.client.workflow.getHandle(runId).describe();
+    expect(description.raw.workflowExecutionInfo?.priority?.priorityKey).toBe(1);
+    expect(description.memo).toEqual({ title: 'An urgent job' });
+  });
+
   it('skips a false branch and what only it feeds, in conditional.yaml', async () => {
     const run = await waitForRun(api, await start(await readExample('conditional.yaml')), isClosed);
     expect(statuses(run)).toEqual({
@@ -311,5 +324,8 @@ describe('graph features', () => {
     const history = await env.client.workflow.getHandle(runId).fetchHistory();
     const size = JSON.stringify(history).length;
     expect(size).toBeLessThan(200_000);
+    const ref = (run.steps[0]?.output as { stdout: { $blob: string } }).stdout.$blob;
+    const blob = await fetch(`${api.baseUrl}/api/blobs/${ref}`);
+    expect((await blob.text()).length).toBe(5242880);
   });
 });

@@ -1,5 +1,7 @@
 import type { Client } from '@temporalio/client';
+import { join } from 'node:path';
 import express from 'express';
+import { DiskBlobStore } from '../activities/blob-store';
 import type { Config } from '../config';
 import { HttpError, notFound, problemHandler } from './http-error';
 import { withTimeout } from './with-timeout';
@@ -29,6 +31,16 @@ export function createApp({ client, config }: { client: Client; config: Config }
   });
 
   app.use('/api/runs', runsRoutes({ client, config }));
+
+  const blobs = new DiskBlobStore(join(config.TROUPE_DATA_DIR, 'blobs'));
+  app.get('/api/blobs/:id', async (req, res) => {
+    const id = req.params.id;
+    if (!/^sha256:[0-9a-f]{64}$/.test(id)) throw new HttpError(404, { message: `"${id}" is not a blob id` });
+    const content = await blobs.get(id).catch(() => {
+      throw new HttpError(404, { message: `no blob ${id} in ${config.TROUPE_DATA_DIR}/blobs` });
+    });
+    res.type('text/plain').send(content);
+  });
   app.use(notFound);
   app.use(problemHandler);
   return app;
