@@ -71,6 +71,7 @@ async function main() {
       void stopAll(1);
     });
     parts.push({ name, process: child });
+    return child;
   };
   if (devServer) {
     devServer.process.once('exit', (code) => {
@@ -82,10 +83,10 @@ async function main() {
     });
   }
 
-  run('worker', './workers/main.ts');
+  const worker = run('worker', './workers/main.ts');
   run('api', './api/main.ts');
   const apiUrl = `http://${config.HOST}:${config.PORT}`;
-  await waitForHealthy(`${apiUrl}/healthz`, 60_000);
+  await Promise.all([waitForHealthy(`${apiUrl}/healthz`, 60_000), waitForReady(worker, 'worker', 120_000)]);
   console.log('');
   console.log(`Troupe is up.`);
   console.log(`  API            ${apiUrl}   (try ${apiUrl}/healthz)`);
@@ -103,6 +104,21 @@ async function checkTemporal(address: string): Promise<void> {
       `TEMPORAL_ADDRESS=${address} is not reachable: ${(err as Error).message}. Unset it to start a dev server.`,
     );
   }
+}
+
+/** Resolves when a child reports that it is ready (the worker does once it polls its task queue). */
+function waitForReady(child: ChildProcess, name: string, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`the ${name} did not become ready within ${timeoutMs / 1000}s`)),
+      timeoutMs,
+    );
+    child.on('message', (message: { ready?: string }) => {
+      if (message.ready !== name) return;
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }
 
 async function waitForHealthy(url: string, timeoutMs: number): Promise<void> {

@@ -20,6 +20,7 @@ async function main() {
     if (worker.getState() === 'RUNNING') worker.shutdown();
   });
   console.log(`worker: polling task queue "${config.TROUPE_TASK_QUEUE}" on ${address}`);
+  process.send?.({ ready: 'worker' });
   await worker.run();
   await connection.close();
   process.disconnect?.();

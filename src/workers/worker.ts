@@ -27,6 +27,8 @@ export function createTroupeWorker({
     connection,
     namespace,
     taskQueue,
+    // Heartbeats reach the server within a second, so a cancellation reaches a running step as fast.
+    maxHeartbeatThrottleInterval: '1 second',
     ...(workflowBundle ? { workflowBundle } : { workflowsPath }),
     activities: createToolActivities({ dataDir, blobs: new DiskBlobStore(join(dataDir, 'blobs')) }),
   });
