@@ -117,8 +117,8 @@ export async function findOrInstallTemporalCli(onProgress) {
 }
 
 // Measured on a cold build of v1.5.1: the number of lines `go install -v` prints (downloads and packages).
-const EXPECTED_GO_DOWNLOADS = 160;
-const EXPECTED_GO_PACKAGES = 1100;
+const EXPECTED_GO_DOWNLOADS = 170;
+const EXPECTED_GO_PACKAGES = 1300;
 
 /**
  * @param {string} go
