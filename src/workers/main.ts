@@ -1,10 +1,10 @@
-import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { loadConfig, temporalAddress } from '../config';
 import { createTroupeWorker } from './worker';
 
 async function main() {
   const config = loadConfig();
-  Runtime.install({ logger: new DefaultLogger(config.TROUPE_LOG_LEVEL as LogLevel) });
+  Runtime.install({ logger: new DefaultLogger(config.TROUPE_LOG_LEVEL) });
   const address = temporalAddress(config);
   const connection = await NativeConnection.connect({ address }).catch((err: Error) => {
     throw new Error(`the worker could not reach Temporal at ${address} (TEMPORAL_ADDRESS): ${err.message}`);
