@@ -5,12 +5,23 @@ import { DiskBlobStore } from '../activities/blob-store';
 import type { Config } from '../config';
 import { HttpError, notFound, problemHandler } from './http-error';
 import { withTimeout } from './with-timeout';
+import type { ModelRuntime } from '../models/model-runtime';
+import { modelsRoutes } from './models-routes';
 import { runsRoutes } from './runs-routes';
 
 const HEALTH_TIMEOUT_MS = 3_000;
 
 /** The HTTP API: thin over Temporal, which holds every run's truth. */
-export function createApp({ client, config }: { client: Client; config: Config }): express.Express {
+export function createApp({
+  client,
+  config,
+  models,
+}: {
+  client: Client;
+  config: Config;
+  /** The model runtime; without one, /api/models is not served. */
+  models?: ModelRuntime;
+}): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.use(express.json({ limit: '2mb' }));
@@ -31,6 +42,7 @@ export function createApp({ client, config }: { client: Client; config: Config }
   });
 
   app.use('/api/runs', runsRoutes({ client, config }));
+  if (models) app.use('/api/models', modelsRoutes({ runtime: models }));
 
   const blobs = new DiskBlobStore(join(config.TROUPE_DATA_DIR, 'blobs'));
   app.get('/api/blobs/:id', async (req, res) => {

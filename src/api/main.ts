@@ -1,5 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig, temporalAddress } from '../config';
+import { loadCatalogue } from '../models/catalogue-loader';
+import { createModelRuntime } from '../models/model-runtime';
 import { createApp } from './app';
 import { listen } from './listen';
 
@@ -7,7 +9,8 @@ async function main() {
   const config = loadConfig();
   const connection = await Connection.connect({ address: temporalAddress(config) });
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
-  const server = await listen(createApp({ client, config }), config.PORT, config.HOST);
+  const models = createModelRuntime({ catalogue: loadCatalogue(), dataDir: config.TROUPE_DATA_DIR });
+  const server = await listen(createApp({ client, config, models }), config.PORT, config.HOST);
   console.log(`api: listening on http://${config.HOST}:${config.PORT}`);
   const stop = () => {
     server.close(() => {

@@ -60,6 +60,8 @@ export type CompensationRecord = z.infer<typeof CompensationRecord>;
 /** The full state of a run: what the run-state query answers and GET /api/runs/:runId returns. */
 export const RunSnapshot = z.object({
   runId: z.string(),
+  /** Grows with every change to the run: live updates use it as their sequence number. */
+  version: z.number().int(),
   name: z.string(),
   status: z.enum(RunStatus),
   startedAt: z.iso.datetime(),

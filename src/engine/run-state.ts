@@ -20,6 +20,7 @@ export type CarriedState = {
   records: Record<string, StepRecord>;
   completionOrder: string[];
   paused: boolean;
+  version: number;
 };
 
 const settled: readonly string[] = [StepStatus.Completed, StepStatus.Skipped];
@@ -55,6 +56,7 @@ export class RunState {
       this.startedAt = from.startedAt;
       this.completionOrder = [...from.completionOrder];
       this.paused = from.paused;
+      this.changes = from.version;
       for (const [id, record] of Object.entries(from.records)) this.records.set(id, { ...record });
     } else {
       this.startedAt = from.startedAt.toISOString();
@@ -277,12 +279,14 @@ export class RunState {
       records: Object.fromEntries(this.records),
       completionOrder: this.completionOrder,
       paused: this.paused,
+      version: this.changes,
     };
   }
 
   snapshot(): RunSnapshot {
     return {
       runId: this.runId,
+      version: this.changes,
       name: this.spec.name,
       status: this.status,
       startedAt: this.startedAt,
