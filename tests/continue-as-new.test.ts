@@ -35,13 +35,17 @@ it('continues a long run as new when Temporal suggests it, re-running no step', 
     ...(index > 0 && { dependsOn: [`s${index - 1}`] }),
     with: { run: 'echo "$TROUPE_STEP_ID" >> ran.log; printf "%s" "$TROUPE_STEP_ID"' },
   }));
-  const started = await postJson(`${api.baseUrl}/api/runs`, { spec: { name: 'long', steps, output: '${{ steps.s29.output.stdout }}' } });
+  const started = await postJson(`${api.baseUrl}/api/runs`, {
+    spec: { name: 'long', steps, output: '${{ steps.s29.output.stdout }}' },
+  });
   const run = await waitForRun(api, started.body.runId, isClosed, 120_000);
   expect(run.status).toBe('completed');
   expect(run.output).toBe('s29');
   expect(run.steps.every((step) => step.status === 'completed')).toBe(true);
 
-  const ran = (await readFile(join(api.config.TROUPE_DATA_DIR, 'workspaces', started.body.runId, 'ran.log'), 'utf8'))
+  const ran = (
+    await readFile(join(api.config.TROUPE_DATA_DIR, 'workspaces', started.body.runId, 'ran.log'), 'utf8')
+  )
     .trim()
     .split('\n');
   expect(ran).toEqual(steps.map((step) => step.id));

@@ -4,7 +4,15 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startTestTemporal } from './helpers/temporal';
 import { readFile } from 'node:fs/promises';
-import { isClosed, postJson, readExample, spawnWorker, startApi, waitForRun, type Api } from './helpers/harness';
+import {
+  isClosed,
+  postJson,
+  readExample,
+  spawnWorker,
+  startApi,
+  waitForRun,
+  type Api,
+} from './helpers/harness';
 
 let env: TestWorkflowEnvironment;
 let api: Api;
@@ -79,7 +87,10 @@ async function killAndReplace(worker: ReturnType<typeof spawnWorker>) {
 }
 
 it('completes parallel.yaml when its worker is killed during the fan-out', async () => {
-  const started = await postJson(`${api.baseUrl}/api/runs`, { spec: await readExample('parallel.yaml'), input: { pause: 3 } });
+  const started = await postJson(`${api.baseUrl}/api/runs`, {
+    spec: await readExample('parallel.yaml'),
+    input: { pause: 3 },
+  });
   const workspace = join(api.config.TROUPE_DATA_DIR, 'workspaces', started.body.runId);
   const first = spawnWorker(env, api);
   await waitFor(() => existsSync(join(workspace, 'parts')), 60_000, 'the fan-out to start');
@@ -90,7 +101,9 @@ it('completes parallel.yaml when its worker is killed during the fan-out', async
     expect(run.status).toBe('completed');
     expect(run.output).toBe('part1part2part3part4part5 joined');
     expect(run.steps.find((step) => step.id === 'prepare')?.attempts).toBe(1);
-    expect(run.steps.filter((step) => step.id.startsWith('part')).every((step) => step.attempts === 2)).toBe(true);
+    expect(run.steps.filter((step) => step.id.startsWith('part')).every((step) => step.attempts === 2)).toBe(
+      true,
+    );
   } finally {
     second.kill('SIGTERM');
     await new Promise((resolve) => second.once('exit', resolve));
@@ -105,7 +118,10 @@ it('resumes a long command from its last heartbeat checkpoint after the worker d
     'while [ "$i" -lt 12 ]; do i=$((i+1)); echo "$i" > "$TROUPE_CHECKPOINT_FILE"; [ "$i" -eq 6 ] && touch reached6; sleep 0.5; done',
     'printf "counted to %s" "$i"',
   ].join('\n');
-  const spec = { name: 'checkpoint', steps: [{ id: 'count', kind: 'tool', tool: 'shell', with: { run: count } }] };
+  const spec = {
+    name: 'checkpoint',
+    steps: [{ id: 'count', kind: 'tool', tool: 'shell', with: { run: count } }],
+  };
   const started = await postJson(`${api.baseUrl}/api/runs`, { spec });
   const workspace = join(api.config.TROUPE_DATA_DIR, 'workspaces', started.body.runId);
   const first = spawnWorker(env, api);

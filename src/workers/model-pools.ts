@@ -1,0 +1,65 @@
+import { type NativeConnection, Worker } from '@temporalio/worker';
+import type { ModelActivities } from '../activities/model-activities';
+import { modelQueues, type Catalogue, type ModelQueue } from '../models/catalogue';
+
+export type ModelPoolsOptions = {
+  connection: NativeConnection;
+  namespace: string;
+  catalogue: Catalogue;
+  /** One set for every pool, so they share this process's breakers, health cache and ledger. */
+  activities: ModelActivities;
+};
+
+export type ModelPools = {
+  workers: { queue: ModelQueue; worker: Worker }[];
+  /** Runs every pool until shutdown; rejects if any pool fails. */
+  run(): Promise<void>;
+  shutdown(): void;
+};
+
+/**
+ * One activity-only worker per model task queue. Temporal then enforces each provider's limits:
+ * maxConcurrentActivityTaskExecutions per worker process, maxTaskQueueActivitiesPerSecond across
+ * every worker on the queue.
+ */
+export async function createModelPools({
+  connection,
+  namespace,
+  catalogue,
+  activities,
+}: ModelPoolsOptions): Promise<ModelPools> {
+  const workers = await Promise.all(
+    modelQueues(catalogue).map(async (queue) => ({
+      queue,
+      worker: await Worker.create({
+        connection,
+        namespace,
+        taskQueue: queue.taskQueue,
+        activities: { callModel: activities.callModel },
+        maxConcurrentActivityTaskExecutions: queue.limits.concurrency,
+        ...(queue.limits.requestsPerSecond !== undefined && {
+          maxTaskQueueActivitiesPerSecond: queue.limits.requestsPerSecond,
+        }),
+      }),
+    })),
+  );
+  const shutdown = () => {
+    for (const { worker } of workers) {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+    }
+  };
+  return {
+    workers,
+    run: async () => {
+      await Promise.all(
+        workers.map(({ worker }) =>
+          worker.run().catch((err: unknown) => {
+            shutdown();
+            throw err;
+          }),
+        ),
+      );
+    },
+    shutdown,
+  };
+}

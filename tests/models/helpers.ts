@@ -1,0 +1,108 @@
+import { mkdtemp } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
+import { stringify } from 'yaml';
+import type { CatalogueFileInput } from '../../src/models/catalogue';
+import { parseCatalogue } from '../../src/models/catalogue-loader';
+import { JsonlCostLedger } from '../../src/models/cost-ledger';
+import { createModelRuntime, type ModelRuntime } from '../../src/models/model-runtime';
+import type { FakeModelServer } from '../../src/fake-models/server';
+
+/** A port nothing listens on: connections to it are refused. */
+export async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/**
+ * A catalogue of one local provider (Ollama API) and one cloud provider (OpenAI API), both on the
+ * fake server, with small timeouts so failures show quickly.
+ */
+export function fakeCatalogue(
+  fake: Pick<FakeModelServer, 'url' | 'openaiUrl'>,
+  overrides: Partial<CatalogueFileInput> = {},
+) {
+  const file: CatalogueFileInput = {
+    breaker: { failures: 3, halfOpenAfterMs: 400 },
+    health: { ttlMs: 60_000, probeTimeoutMs: 1_000 },
+    providers: [
+      { id: 'local', kind: 'ollama', baseUrl: fake.url, idleTimeoutMs: 1_000, timeoutMs: 5_000 },
+      {
+        id: 'cloud',
+        kind: 'openai',
+        baseUrl: fake.openaiUrl,
+        apiKeyEnv: 'TEST_CLOUD_KEY',
+        idleTimeoutMs: 1_000,
+        timeoutMs: 5_000,
+      },
+    ],
+    models: [
+      {
+        id: 'local-coder',
+        provider: 'local',
+        capabilities: ['code', 'json'],
+        contextTokens: 32_000,
+        quality: 55,
+      },
+      {
+        id: 'cloud-mini',
+        provider: 'cloud',
+        capabilities: ['code', 'json', 'tools'],
+        contextTokens: 128_000,
+        quality: 70,
+        pricing: { inputPerMillion: 0.15, outputPerMillion: 0.6 },
+      },
+      {
+        id: 'cloud-big',
+        provider: 'cloud',
+        capabilities: ['code', 'json', 'tools', 'reasoning'],
+        contextTokens: 128_000,
+        quality: 90,
+        pricing: { inputPerMillion: 2.5, outputPerMillion: 10 },
+      },
+    ],
+    ...overrides,
+  };
+  return { file, text: stringify(file) };
+}
+
+/** The fake server's script entries for the models of fakeCatalogue, so the health probes list them. */
+export const fakeModels = { 'local-coder': {}, 'cloud-mini': {}, 'cloud-big': {} };
+
+export type TestRuntime = { runtime: ModelRuntime; ledger: JsonlCostLedger; dataDir: string };
+
+/** A real runtime on a real JSONL ledger in a fresh folder. */
+export async function testRuntime(
+  fake: Pick<FakeModelServer, 'url' | 'openaiUrl'>,
+  overrides: Partial<CatalogueFileInput> = {},
+  options: { taskQueuePrefix?: string; env?: Record<string, string> } = {},
+): Promise<TestRuntime> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'troupe-models-'));
+  const env = { TEST_CLOUD_KEY: 'test-key', ...options.env };
+  const catalogue = parseCatalogue(fakeCatalogue(fake, overrides).text, {
+    source: 'test-models.yaml',
+    env,
+    ...(options.taskQueuePrefix && { taskQueuePrefix: options.taskQueuePrefix }),
+  });
+  const ledger = new JsonlCostLedger(join(dataDir, 'ledger', 'model-calls.jsonl'));
+  return { runtime: createModelRuntime({ catalogue, env, ledger }), ledger, dataDir };
+}
+
+/** An activity context for calling activities directly; it logs only errors, so expected failures stay quiet. */
+export function activityEnv() {
+  const env = new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') });
+  return {
+    env,
+    run: <A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> =>
+      env.run<unknown[], R, (...args: unknown[]) => Promise<R>>(
+        fn as (...args: unknown[]) => Promise<R>,
+        ...args,
+      ),
+  };
+}
