@@ -75,7 +75,14 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/workflows/**/*.ts', 'src/engine/**/*.ts', 'bench/raw-workflows.ts'],
+    files: [
+      'src/workflows/**/*.ts',
+      'src/engine/**/*.ts',
+      'bench/raw-workflows.ts',
+      ...['router-policy', 'model-cost', 'model-failures', 'model-step-input', 'catalogue'].map(
+        (name) => `src/models/${name}.ts`,
+      ),
+    ],
     ignores: ['**/*.test.ts'],
     rules: deterministic,
   },

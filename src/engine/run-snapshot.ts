@@ -29,6 +29,25 @@ export const Decision = z.object({
 });
 export type Decision = z.infer<typeof Decision>;
 
+/** Which model answered a model step, what it cost, and why the router chose it. */
+export const ModelUse = z.object({
+  modelId: z.string(),
+  provider: z.string(),
+  inputTokens: z.number().int(),
+  outputTokens: z.number().int(),
+  costUsd: z.number(),
+  reason: z.string(),
+  attempts: z.array(
+    z.object({
+      modelId: z.string(),
+      provider: z.string(),
+      outcome: z.string(),
+      error: z.string().optional(),
+    }),
+  ),
+});
+export type ModelUse = z.infer<typeof ModelUse>;
+
 export const StepSnapshot = z.object({
   id: z.string(),
   status: z.enum(StepStatus),
@@ -43,6 +62,7 @@ export const StepSnapshot = z.object({
   message: z.string().optional(),
   deadline: z.iso.datetime().optional(),
   decision: Decision.optional(),
+  model: ModelUse.optional(),
   /** For a foreach step: how many items are done out of how many. */
   items: z.object({ done: z.number().int(), total: z.number().int() }).optional(),
 });
@@ -69,6 +89,8 @@ export const RunSnapshot = z.object({
   steps: z.array(StepSnapshot),
   /** Compensations in the order they ran, after a failure or cancellation. */
   compensations: z.array(CompensationRecord),
+  /** What the run's model calls have cost so far, failed attempts included. */
+  costUsd: z.number(),
   output: z.unknown().optional(),
   error: z.string().optional(),
 });

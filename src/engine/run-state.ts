@@ -21,6 +21,7 @@ export type CarriedState = {
   completionOrder: string[];
   paused: boolean;
   version: number;
+  costUsd: number;
 };
 
 const settled: readonly string[] = [StepStatus.Completed, StepStatus.Skipped];
@@ -42,6 +43,7 @@ export class RunState {
   private error: string | undefined;
   private endedAt: string | undefined;
   private changes = 0;
+  private cost = 0;
   spec: Spec;
   readonly input: RunInput;
   private readonly startedAt: string;
@@ -57,6 +59,7 @@ export class RunState {
       this.completionOrder = [...from.completionOrder];
       this.paused = from.paused;
       this.changes = from.version;
+      this.cost = from.costUsd;
       for (const [id, record] of Object.entries(from.records)) this.records.set(id, { ...record });
     } else {
       this.startedAt = from.startedAt.toISOString();
@@ -148,6 +151,17 @@ export class RunState {
     return { input: this.input, steps, ...extra };
   }
 
+  get costUsd(): number {
+    return this.cost;
+  }
+
+  /** Adds what a model call cost; every attempt counts, failed ones included. */
+  addCost(usd: number): void {
+    if (usd === 0) return;
+    this.cost += usd;
+    this.changes += 1;
+  }
+
   start(stepId: string, now: Date, extra: Partial<StepRecord> = {}): void {
     this.update(stepId, { status: StepStatus.Running, startedAt: now.toISOString(), ...extra });
   }
@@ -164,14 +178,32 @@ export class RunState {
     this.update(stepId, { status: StepStatus.Skipped, endedAt: now.toISOString() });
   }
 
-  complete(stepId: string, output: unknown, attempts: number | undefined, now: Date): void {
-    this.update(stepId, { status: StepStatus.Completed, output, attempts, endedAt: now.toISOString() });
+  complete(
+    stepId: string,
+    output: unknown,
+    attempts: number | undefined,
+    now: Date,
+    extra: Pick<StepRecord, 'model'> = {},
+  ): void {
+    this.update(stepId, {
+      status: StepStatus.Completed,
+      output,
+      attempts,
+      endedAt: now.toISOString(),
+      ...extra,
+    });
     this.completionOrder.push(stepId);
   }
 
   /** Records a step's failure; the run fails with it, and no further step starts. */
-  fail(stepId: string, error: string, attempts: number | undefined, now: Date): void {
-    this.update(stepId, { status: StepStatus.Failed, error, attempts, endedAt: now.toISOString() });
+  fail(
+    stepId: string,
+    error: string,
+    attempts: number | undefined,
+    now: Date,
+    extra: Pick<StepRecord, 'model'> = {},
+  ): void {
+    this.update(stepId, { status: StepStatus.Failed, error, attempts, endedAt: now.toISOString(), ...extra });
     if (!this.ending) {
       this.ending = RunStatus.Failed;
       this.error = `step "${stepId}" failed: ${error}`;
@@ -280,6 +312,7 @@ export class RunState {
       completionOrder: this.completionOrder,
       paused: this.paused,
       version: this.changes,
+      costUsd: this.cost,
     };
   }
 
@@ -298,6 +331,7 @@ export class RunState {
         ...withoutUndefined(this.record(step.id)),
       })),
       compensations: this.compensations.map((record) => ({ ...record })),
+      costUsd: this.cost,
       ...(this.output !== undefined && { output: this.output }),
       ...(this.error !== undefined && { error: this.error }),
     };

@@ -1,5 +1,6 @@
 import type { StringValue } from 'ms';
 import { z } from 'zod';
+import { ModelStepInput } from '../models/model-step-input';
 
 /**
  * The spec language. This zod schema is its single source of truth: the API, the workflow, the JSON
@@ -44,6 +45,7 @@ export type ToolName = (typeof ToolName)[keyof typeof ToolName];
 
 export const StepKind = {
   Tool: 'tool',
+  Model: 'model',
   Approval: 'approval',
   Wait: 'wait',
   Subworkflow: 'subworkflow',
@@ -112,6 +114,15 @@ export const ApprovalStep = z.strictObject({
 });
 export type ApprovalStep = z.infer<typeof ApprovalStep>;
 
+/** Asks a model through the router: local first by default, failing over along the chain. */
+export const ModelStep = z.strictObject({
+  ...stepBase,
+  kind: z.literal(StepKind.Model),
+  timeout: Duration.optional(),
+  with: ModelStepInput,
+});
+export type ModelStep = z.infer<typeof ModelStep>;
+
 export const WaitStep = z.strictObject({
   ...stepBase,
   kind: z.literal(StepKind.Wait),
@@ -146,7 +157,13 @@ export const SubworkflowStep = z.strictObject({
   }),
 });
 
-export const Step = z.discriminatedUnion('kind', [ToolStep, ApprovalStep, WaitStep, SubworkflowStep]);
+export const Step = z.discriminatedUnion('kind', [
+  ToolStep,
+  ModelStep,
+  ApprovalStep,
+  WaitStep,
+  SubworkflowStep,
+]);
 
 export const Spec = z.strictObject({
   ...specFields,

@@ -10,10 +10,11 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import ms from 'ms';
 import { RunState, type CarriedState } from '../engine/run-state';
 import { RunStatus, type RunSnapshot } from '../engine/run-snapshot';
-import { TroupeStatus } from '../engine/search-attributes';
+import { TroupeCost, TroupeStatus } from '../engine/search-attributes';
 import type { RunInput, Spec, Step } from '../engine/spec';
 import { mergeSteps, parseSpec, describeIssues } from '../engine/spec-validation';
 import { bareExpression } from '../engine/template';
@@ -29,6 +30,7 @@ import {
 } from './run-messages';
 import {
   callTool,
+  failedModelUse,
   failureAttempt,
   failureMessage,
   foreachItems,
@@ -115,10 +117,21 @@ async function executeStep(run: RunState, step: Step): Promise<void> {
     const result = step.foreach
       ? await runForeach(run, step)
       : await runStepOnce(run, step, run.expressionContext());
-    run.complete(step.id, result.output, result.attempts, new Date());
+    run.complete(
+      step.id,
+      result.output,
+      result.attempts,
+      new Date(),
+      result.model && { model: result.model },
+    );
   } catch (err) {
-    if (isCancellation(err)) run.cancelStep(step.id, new Date());
-    else run.fail(step.id, failureMessage(err), failureAttempt(err), new Date());
+    if (isCancellation(err)) {
+      run.cancelStep(step.id, new Date());
+      return;
+    }
+    const model = failedModelUse(err);
+    if (model) run.addCost(model.costUsd);
+    run.fail(step.id, failureMessage(err), failureAttempt(err), new Date(), model && { model });
   }
 }
 
@@ -233,16 +246,24 @@ function mergedSpec(run: RunState, steps: unknown[]): Spec {
   return parsed.spec;
 }
 
-/** Keeps the TroupeStatus search attribute equal to the run's status, writing only on change. */
+/**
+ * Keeps the TroupeStatus and TroupeCost search attributes equal to the run's status and spend, writing
+ * only on change, so history grows by a bounded number of events whatever the run does.
+ */
 function statusSync(run: RunState): () => void {
-  let written: string | undefined = carriedStatus();
+  const attributes = workflowInfo().typedSearchAttributes;
+  let status = attributes.get(TroupeStatus);
+  let cost = attributes.get(TroupeCost) ?? 0;
   return () => {
-    if (run.status === written) return;
-    written = run.status;
-    upsertSearchAttributes([{ key: TroupeStatus, value: written }]);
+    const updates: SearchAttributeUpdatePair[] = [];
+    if (run.status !== status) {
+      status = run.status;
+      updates.push({ key: TroupeStatus, value: status });
+    }
+    if (run.costUsd !== cost) {
+      cost = run.costUsd;
+      updates.push({ key: TroupeCost, value: cost });
+    }
+    if (updates.length > 0) upsertSearchAttributes(updates);
   };
-}
-
-function carriedStatus(): string | undefined {
-  return workflowInfo().typedSearchAttributes.get(TroupeStatus);
 }

@@ -14,9 +14,11 @@ import type { createToolActivities } from '../activities/tool-activities';
 import type { ExpressionContext } from '../engine/expressions';
 import { evaluateExpression } from '../engine/expressions';
 import type { RunState } from '../engine/run-state';
+import type { ModelUse, RunSnapshot } from '../engine/run-snapshot';
 import type {
   ApprovalStep,
   Compensation,
+  ModelStep,
   RunInput,
   Spec,
   Step,
@@ -24,7 +26,9 @@ import type {
   ToolStep,
 } from '../engine/spec';
 import { bareExpression, resolveTemplates } from '../engine/template';
-import type { RunSnapshot } from '../engine/run-snapshot';
+import type { CallModelResult } from '../models/model-caller';
+import type { ModelStepInput } from '../models/model-step-input';
+import { runModelStep, type ModelRoute } from './model-step';
 
 type ToolActivities = ReturnType<typeof createToolActivities>;
 type ToolCallOptions = Pick<ToolStep, 'retry' | 'timeout'>;
@@ -44,7 +48,7 @@ function toolActivities({ retry, timeout }: ToolCallOptions): ToolActivities {
   });
 }
 
-export type StepResult = { output: unknown; attempts?: number };
+export type StepResult = { output: unknown; attempts?: number; model?: ModelUse };
 
 /** Runs one step (or one item of a foreach step) and answers its output. */
 export async function runStepOnce(
@@ -62,7 +66,57 @@ export async function runStepOnce(
       return { output: await awaitDecision(run, step) };
     case 'subworkflow':
       return { output: await runChild(step, context) };
+    case 'model':
+      return callModel(run, step, context);
   }
+}
+
+async function callModel(run: RunState, step: ModelStep, context: ExpressionContext): Promise<StepResult> {
+  const args = resolveTemplates(step.with, context) as ModelStepInput;
+  const budget = run.spec.budget && { limitUsd: run.spec.budget.usd, spentUsd: run.costUsd };
+  const { result, route } = await runModelStep(args, {
+    stepId: step.id,
+    ...(budget && { budget }),
+    ...(step.timeout && { callTimeout: step.timeout }),
+  });
+  run.addCost(route.costUsd);
+  return {
+    output: {
+      text: result.text,
+      ...(result.json !== undefined && { json: result.json }),
+      model: result.modelId,
+    },
+    model: modelUse(route, result),
+  };
+}
+
+function modelUse(route: ModelRoute, result?: CallModelResult): ModelUse {
+  return {
+    modelId: result?.modelId ?? route.chosen ?? 'none',
+    provider: result?.provider ?? '',
+    inputTokens: result?.usage.inputTokens ?? 0,
+    outputTokens: result?.usage.outputTokens ?? 0,
+    costUsd: route.costUsd,
+    reason: route.reason,
+    attempts: route.attempts.map(({ modelId, provider, outcome, error }) => ({
+      modelId,
+      provider,
+      outcome,
+      ...(error && { error }),
+    })),
+  };
+}
+
+/**
+ * What a failed model step still spent, and its route: a model failure carries the route in its
+ * details, so the step record says which models were tried and why each failed.
+ */
+export function failedModelUse(err: unknown): ModelUse | undefined {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  if (!(cause instanceof ApplicationFailure)) return undefined;
+  const route = cause.details?.[0] as ModelRoute | undefined;
+  if (typeof route !== 'object' || route === null || !Array.isArray(route.attempts)) return undefined;
+  return modelUse(route);
 }
 
 /** Runs a tool call: a step's own, or the compensation of a step. */
@@ -131,8 +185,13 @@ export function failureMessage(err: unknown): string {
   if (err instanceof ActivityFailure || err instanceof ChildWorkflowFailure) {
     return err.cause ? failureMessage(err.cause) : err.message;
   }
+  if (err instanceof ApplicationFailure && err.type && namedFailures.has(err.type))
+    return `${err.type}: ${err.message}`;
   return err instanceof Error ? err.message : String(err);
 }
+
+/** Failure types a user should see by name, because they say what to do: raise a budget, configure a provider. */
+const namedFailures = new Set(['BudgetExceeded', 'NoModelAvailable', 'InvalidModelInput']);
 
 /** How many attempts a failed activity made, when the activity said so. */
 export function failureAttempt(err: unknown): number | undefined {

@@ -6,11 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker, WorkflowBundle } from '@temporalio/worker';
+import type { WorkflowBundle } from '@temporalio/worker';
 import { createApp } from '../../src/api/app';
 import { Config } from '../../src/config';
 import type { RunSnapshot } from '../../src/engine/run-snapshot';
-import { createTroupeWorker } from '../../src/workers/worker';
+import type { ModelRuntime } from '../../src/models/model-runtime';
+import { createTroupeWorkers } from '../../src/workers/worker';
 import { testQueue } from './temporal';
 
 export const examplesDir = fileURLToPath(new URL('../../examples/', import.meta.url));
@@ -45,20 +46,26 @@ export async function startApi(env: TestWorkflowEnvironment, name: string): Prom
   };
 }
 
-/** An in-process worker on the API's task queue; stop it with `shutdown()` and await the run promise. */
-export async function startWorker(env: TestWorkflowEnvironment, api: Api, bundle: WorkflowBundle) {
-  const worker: Worker = await createTroupeWorker({
+/** In-process workers on the API's task queue (and model pools, given a runtime); `stop()` drains them. */
+export async function startWorker(
+  env: TestWorkflowEnvironment,
+  api: Api,
+  bundle: WorkflowBundle,
+  models?: ModelRuntime,
+) {
+  const workers = await createTroupeWorkers({
     connection: env.nativeConnection,
     namespace: api.config.TEMPORAL_NAMESPACE,
     taskQueue: api.config.TROUPE_TASK_QUEUE,
     dataDir: api.config.TROUPE_DATA_DIR,
     workflowBundle: bundle,
+    ...(models && { models }),
   });
-  const running = worker.run();
+  const running = workers.run();
   return {
-    worker,
+    worker: workers.main,
     stop: async () => {
-      worker.shutdown();
+      workers.shutdown();
       await running;
     },
   };

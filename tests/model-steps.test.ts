@@ -1,0 +1,122 @@
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { WorkflowBundle } from '@temporalio/worker';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startFakeModelServer, type FakeModelServer } from '../src/fake-models/server';
+import { TroupeCost } from '../src/engine/search-attributes';
+import { loadCatalogue } from '../src/models/catalogue-loader';
+import { createModelRuntime } from '../src/models/model-runtime';
+import { bundleWorkflows, startTestTemporal } from './helpers/temporal';
+import {
+  isClosed,
+  postJson,
+  readExample,
+  startApi,
+  startWorker,
+  waitForRun,
+  type Api,
+} from './helpers/harness';
+
+let env: TestWorkflowEnvironment;
+let bundle: WorkflowBundle;
+let fake: FakeModelServer;
+let api: Api;
+let worker: Awaited<ReturnType<typeof startWorker>>;
+
+const shippedModels = {
+  'qwen2.5-coder:7b': {},
+  'llama3.1:8b': {},
+  'gpt-4o-mini': {},
+  'gpt-4o': {},
+  'deepseek-chat': {},
+  'deepseek-reasoner': {},
+};
+
+beforeAll(async () => {
+  [env, bundle, fake] = await Promise.all([startTestTemporal(), bundleWorkflows(), startFakeModelServer()]);
+  api = await startApi(env, 'model steps');
+  // The shipped catalogue, pointed at the scripted server the way a user points it at real providers.
+  const modelEnv = { OLLAMA_HOST: fake.url, OPENAI_BASE_URL: fake.openaiUrl, OPENAI_API_KEY: 'test-key' };
+  const catalogue = loadCatalogue({
+    env: modelEnv,
+    taskQueuePrefix: `${api.config.TROUPE_TASK_QUEUE}-models`,
+  });
+  const models = createModelRuntime({ catalogue, env: modelEnv, dataDir: api.config.TROUPE_DATA_DIR });
+  worker = await startWorker(env, api, bundle, models);
+});
+
+afterAll(async () => {
+  await worker?.stop();
+  await api?.close();
+  await fake?.close();
+  await env?.teardown();
+});
+
+beforeEach(() => fake.setScript({ models: shippedModels }));
+
+async function run(spec: unknown, input: Record<string, unknown> = {}) {
+  const started = await postJson(`${api.baseUrl}/api/runs`, { spec, input });
+  expect(started.status, JSON.stringify(started.body)).toBe(201);
+  return waitForRun(api, started.body.runId as string, isClosed);
+}
+
+describe('model steps', () => {
+  it('answers examples/ask.yaml with a local model and records model, tokens and cost', async () => {
+    const result = await run(await readExample('ask.yaml'), { question: 'hello there' });
+    expect(result.status).toBe('completed');
+    expect(result.output).toMatch(/^\[simulated\] .*qwen2\.5-coder:7b/);
+    expect(result.steps[0]?.model).toMatchObject({
+      modelId: 'qwen2.5-coder:7b',
+      provider: 'ollama',
+      costUsd: 0,
+      attempts: [{ modelId: 'qwen2.5-coder:7b', outcome: 'ok' }],
+    });
+    expect(result.steps[0]?.model?.inputTokens).toBeGreaterThan(0);
+    expect(result.steps[0]?.model?.outputTokens).toBeGreaterThan(0);
+    expect(result.steps[0]?.model?.reason).toMatch(/local-first/);
+  });
+
+  it('fails over to the cloud model when the local ones answer 500, and says why', async () => {
+    fake.setScript({
+      models: { ...shippedModels, 'qwen2.5-coder:7b': { status: 500 }, 'llama3.1:8b': { status: 500 } },
+    });
+    const result = await run(await readExample('ask.yaml'));
+    expect(result.status).toBe('completed');
+    const model = result.steps[0]?.model;
+    expect(model?.provider).toBe('openai');
+    expect(model?.attempts.slice(0, 2)).toEqual([
+      expect.objectContaining({
+        modelId: 'qwen2.5-coder:7b',
+        outcome: expect.not.stringMatching(/^ok$/),
+        error: expect.stringMatching(/500/),
+      }),
+      expect.objectContaining({ modelId: 'llama3.1:8b', error: expect.stringMatching(/500/) }),
+    ]);
+    expect(model?.attempts.at(-1)).toMatchObject({ modelId: model?.modelId, outcome: 'ok' });
+    expect(model?.costUsd).toBeGreaterThan(0);
+    expect(result.costUsd).toBe(model?.costUsd);
+    const description = await env.client.workflow.getHandle(result.runId).describe();
+    expect(description.typedSearchAttributes.get(TroupeCost)).toBe(model?.costUsd);
+  });
+
+  it('stops a run over budget with BudgetExceeded before any call reaches the priced model', async () => {
+    const before = fake.requests.length;
+    const result = await run({
+      name: 'expensive',
+      budget: { usd: 0.0001 },
+      steps: [
+        {
+          id: 'essay',
+          kind: 'model',
+          with: { model: 'gpt-4o', prompt: 'Write a long essay on sagas.', maxTokens: 4000 },
+        },
+      ],
+    });
+    expect(result.status).toBe('failed');
+    expect(result.error).toMatch(/^step "essay" failed: BudgetExceeded: /);
+    expect(result.error).toMatch(/0\.0001/);
+    expect(fake.requests.slice(before).filter((request) => request.model === 'gpt-4o')).toEqual([]);
+    expect(result.steps[0]?.model?.attempts).toEqual([
+      expect.objectContaining({ modelId: 'gpt-4o', outcome: 'budget-exceeded' }),
+    ]);
+  });
+});
