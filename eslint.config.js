@@ -54,7 +54,7 @@ const deterministic = {
 };
 
 export default tseslint.config(
-  { ignores: ['node_modules', '.data', 'coverage', 'ui/dist'] },
+  { ignores: ['node_modules', '.data', 'coverage', 'ui/dist', 'tests/fixtures'] },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {

@@ -1,31 +1,23 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowBundle } from '@temporalio/worker';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { bundleWorkflows, startTestTemporal } from './helpers/temporal';
-import { isClosed, postJson, startApi, startWorker, waitForRun, type Api } from './helpers/harness';
+import { startStack, type Stack } from './helpers/stack';
+import { isClosed, postJson, waitForRun, type Api } from './helpers/harness';
 
+let stack: Stack;
 let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundle;
 let api: Api;
-let worker: Awaited<ReturnType<typeof startWorker>>;
 
 beforeAll(async () => {
   // The server suggests continue-as-new after 40 history events instead of thousands.
-  [env, bundle] = await Promise.all([
-    startTestTemporal({ 'limit.historyCount.suggestContinueAsNew': 40 }),
-    bundleWorkflows(),
-  ]);
-  api = await startApi(env, 'continue as new');
-  worker = await startWorker(env, api, bundle);
+  stack = await startStack('continue as new', {
+    dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': 40 },
+  });
+  ({ env, api } = stack);
 });
 
-afterAll(async () => {
-  await worker?.stop();
-  await api?.close();
-  await env?.teardown();
-});
+afterAll(() => stack?.stop());
 
 it('continues a long run as new when Temporal suggests it, re-running no step', async () => {
   const steps = Array.from({ length: 30 }, (_, index) => ({

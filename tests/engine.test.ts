@@ -1,37 +1,22 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowBundle } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TroupeStatus } from '../src/engine/search-attributes';
 import type { RunSnapshot } from '../src/engine/run-snapshot';
-import { bundleWorkflows, startTestTemporal } from './helpers/temporal';
-import {
-  isClosed,
-  postJson,
-  readExample,
-  startApi,
-  startWorker,
-  waitForRun,
-  type Api,
-} from './helpers/harness';
+import { startStack, type Stack } from './helpers/stack';
+import { isClosed, postJson, readExample, waitForRun, type Api } from './helpers/harness';
 
+let stack: Stack;
 let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundle;
 let api: Api;
-let worker: Awaited<ReturnType<typeof startWorker>>;
 
 beforeAll(async () => {
-  [env, bundle] = await Promise.all([startTestTemporal(), bundleWorkflows()]);
-  api = await startApi(env, 'engine');
-  worker = await startWorker(env, api, bundle);
+  stack = await startStack('engine');
+  ({ env, api } = stack);
 });
 
-afterAll(async () => {
-  await worker?.stop();
-  await api?.close();
-  await env?.teardown();
-});
+afterAll(() => stack?.stop());
 
 async function start(spec: unknown, input: Record<string, unknown> = {}): Promise<string> {
   const response = await postJson(`${api.baseUrl}/api/runs`, { spec, input });

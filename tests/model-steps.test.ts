@@ -1,26 +1,16 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowBundle } from '@temporalio/worker';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeModelServer, type FakeModelServer } from '../src/fake-models/server';
 import { TroupeCost } from '../src/engine/search-attributes';
 import { loadCatalogue } from '../src/models/catalogue-loader';
 import { createModelRuntime } from '../src/models/model-runtime';
-import { bundleWorkflows, startTestTemporal } from './helpers/temporal';
-import {
-  isClosed,
-  postJson,
-  readExample,
-  startApi,
-  startWorker,
-  waitForRun,
-  type Api,
-} from './helpers/harness';
+import { startStack, type Stack } from './helpers/stack';
+import { isClosed, postJson, readExample, waitForRun, type Api } from './helpers/harness';
 
+let stack: Stack;
 let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundle;
 let fake: FakeModelServer;
 let api: Api;
-let worker: Awaited<ReturnType<typeof startWorker>>;
 
 const shippedModels = {
   'qwen2.5-coder:7b': {},
@@ -32,23 +22,23 @@ const shippedModels = {
 };
 
 beforeAll(async () => {
-  [env, bundle, fake] = await Promise.all([startTestTemporal(), bundleWorkflows(), startFakeModelServer()]);
-  api = await startApi(env, 'model steps');
+  fake = await startFakeModelServer();
   // The shipped catalogue, pointed at the scripted server the way a user points it at real providers.
   const modelEnv = { OLLAMA_HOST: fake.url, OPENAI_BASE_URL: fake.openaiUrl, OPENAI_API_KEY: 'test-key' };
-  const catalogue = loadCatalogue({
-    env: modelEnv,
-    taskQueuePrefix: `${api.config.TROUPE_TASK_QUEUE}-models`,
+  stack = await startStack('model steps', {
+    models: ({ config }) =>
+      createModelRuntime({
+        catalogue: loadCatalogue({ env: modelEnv, taskQueuePrefix: `${config.TROUPE_TASK_QUEUE}-models` }),
+        env: modelEnv,
+        dataDir: config.TROUPE_DATA_DIR,
+      }),
   });
-  const models = createModelRuntime({ catalogue, env: modelEnv, dataDir: api.config.TROUPE_DATA_DIR });
-  worker = await startWorker(env, api, bundle, models);
+  ({ env, api } = stack);
 });
 
 afterAll(async () => {
-  await worker?.stop();
-  await api?.close();
+  await stack?.stop();
   await fake?.close();
-  await env?.teardown();
 });
 
 beforeEach(() => fake.setScript({ models: shippedModels }));

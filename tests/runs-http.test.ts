@@ -1,37 +1,22 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowBundle } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Connection, Client } from '@temporalio/client';
 import { createApp } from '../src/api/app';
 import { Config } from '../src/config';
 import { TroupeStatus } from '../src/engine/search-attributes';
-import { bundleWorkflows, startTestTemporal } from './helpers/temporal';
-import {
-  isClosed,
-  postJson,
-  readExample,
-  startApi,
-  startWorker,
-  waitForRun,
-  type Api,
-} from './helpers/harness';
+import { startStack, type Stack } from './helpers/stack';
+import { isClosed, postJson, readExample, waitForRun, type Api } from './helpers/harness';
 
+let stack: Stack;
 let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundle;
 let api: Api;
-let worker: Awaited<ReturnType<typeof startWorker>>;
 
 beforeAll(async () => {
-  [env, bundle] = await Promise.all([startTestTemporal(), bundleWorkflows()]);
-  api = await startApi(env, 'runs over http');
-  worker = await startWorker(env, api, bundle);
+  stack = await startStack('runs over http');
+  ({ env, api } = stack);
 });
 
-afterAll(async () => {
-  await worker?.stop();
-  await api?.close();
-  await env?.teardown();
-});
+afterAll(() => stack?.stop());
 
 const shellStep = (id: string, run: string, extra: Record<string, unknown> = {}) => ({
   id,
@@ -145,13 +130,13 @@ describe('POST /api/runs and GET /api/runs/:runId', () => {
       input: { name: 'later' },
     });
     await waitForRun(api, started.body.runId, isClosed);
-    await worker.stop();
+    await stack.stopWorker();
     try {
       const response = await fetch(`${api.baseUrl}/api/runs/${started.body.runId}`);
       expect(response.status).toBe(200);
       expect(((await response.json()) as { output: string }).output).toBe('Hello, later! (13 characters)');
     } finally {
-      worker = await startWorker(env, api, bundle);
+      await stack.startWorker();
     }
   });
 });

@@ -1,0 +1,49 @@
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { WorkflowBundle } from '@temporalio/worker';
+import type { ModelRuntime } from '../../src/models/model-runtime';
+import { startApi, startWorker, type Api } from './harness';
+import { bundleWorkflows, startTestTemporal } from './temporal';
+
+/** One test file's Troupe: a dev server, the API over real HTTP, and in-process workers. */
+export type Stack = {
+  env: TestWorkflowEnvironment;
+  bundle: WorkflowBundle;
+  api: Api;
+  startWorker(): Promise<void>;
+  stopWorker(): Promise<void>;
+  stop(): Promise<void>;
+};
+
+export type StackOptions = {
+  /** Dynamic config for the dev server on top of Troupe's own. */
+  dynamicConfig?: Record<string, unknown>;
+  /** A model runtime for the workers, built once the API (and so the task queue) is known. */
+  models?: (api: Api) => ModelRuntime;
+};
+
+/** Starts a stack for the test file named `name`; its task queue and ids derive from the name. */
+export async function startStack(name: string, { dynamicConfig, models }: StackOptions = {}): Promise<Stack> {
+  const [env, bundle] = await Promise.all([startTestTemporal(dynamicConfig), bundleWorkflows()]);
+  const api = await startApi(env, name);
+  const runtime = models?.(api);
+  let worker: Awaited<ReturnType<typeof startWorker>> | undefined;
+  const stack: Stack = {
+    env,
+    bundle,
+    api,
+    startWorker: async () => {
+      worker = await startWorker(env, api, bundle, runtime);
+    },
+    stopWorker: async () => {
+      await worker?.stop();
+      worker = undefined;
+    },
+    stop: async () => {
+      await stack.stopWorker();
+      await api.close();
+      await env.teardown();
+    },
+  };
+  await stack.startWorker();
+  return stack;
+}
