@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
-import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
-import { DiskBlobStore } from '../src/activities/blob-store';
-import { createToolActivities } from '../src/activities/tool-activities';
+import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
+import { PoolName } from '../src/workers/pools';
+import { createTroupeWorkers } from '../src/workers/worker';
 import { Spec, type SpecInput } from '../src/engine/spec';
 import { startTestTemporal } from '../tests/helpers/temporal';
 
@@ -136,19 +136,22 @@ async function main() {
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const env = await startTestTemporal();
   const dataDir = await mkdtemp(join(tmpdir(), 'troupe-bench-'));
-  const worker = await Worker.create({
+  const workers = await createTroupeWorkers({
     connection: env.nativeConnection,
+    namespace: 'default',
     taskQueue,
+    dataDir,
+    pools: [PoolName.Orchestration, PoolName.Tools],
     workflowBundle: await bundleWorkflowCode({
       workflowsPath: fileURLToPath(new URL('./workflows.ts', import.meta.url)),
       logger: new DefaultLogger('WARN'),
     }),
-    activities: createToolActivities({ dataDir, blobs: new DiskBlobStore(join(dataDir, 'blobs')) }),
   });
   const rows: string[][] = [];
   let timeRatio = 0;
   let eventRatio = 0;
-  await worker.runUntil(async () => {
+  const running = workers.run();
+  try {
     // Warm up both engines so the first measured shape does not pay for JIT and workflow caching.
     await runShape(env.client, shapes[3]!, 'raw', 'warm-raw');
     await runShape(env.client, shapes[3]!, 'troupe', 'warm-troupe');
@@ -203,7 +206,10 @@ async function main() {
         ]);
       }
     }
-  });
+  } finally {
+    workers.shutdown();
+    await running;
+  }
   await env.teardown();
 
   const header = [

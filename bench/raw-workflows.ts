@@ -1,13 +1,16 @@
 // Hand-written minimal Temporal workflows: the baseline the engine benchmark compares Troupe's
 // interpreter with. They call the same no-op tool activity, with the same shapes.
-import { proxyActivities } from '@temporalio/workflow';
+import { proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { createToolActivities } from '../src/activities/tool-activities';
+import { toolsQueue } from '../src/engine/task-queues';
 
-const { runTool } = proxyActivities<ReturnType<typeof createToolActivities>>({
-  startToCloseTimeout: '10 minutes',
-});
-
-const step = (stepId: string) => runTool({ stepId, tool: 'noop', args: {} });
+const step = (stepId: string) => {
+  const { runTool } = proxyActivities<ReturnType<typeof createToolActivities>>({
+    taskQueue: toolsQueue(workflowInfo().taskQueue),
+    startToCloseTimeout: '10 minutes',
+  });
+  return runTool({ stepId, tool: 'noop', args: {} });
+};
 
 export async function rawSequential(steps: number): Promise<void> {
   for (let index = 0; index < steps; index++) await step(`s${index}`);

@@ -5,6 +5,7 @@ import { Connection } from '@temporalio/client';
 import { startDevServer, stopChild, type DevServer } from '../temporal/dev-server';
 import { assertPortFree } from '../temporal/ports';
 import { loadConfig, temporalUiUrl } from './config';
+import { allPools } from './workers/pools';
 
 type Part = { name: string; process: ChildProcess };
 
@@ -52,10 +53,10 @@ async function main() {
   }
 
   const env = { TROUPE_LOG_LEVEL: 'WARN', ...process.env, TEMPORAL_ADDRESS: address };
-  const run = (name: string, entry: string) => {
+  const run = (name: string, entry: string, args: string[] = []) => {
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', fileURLToPath(new URL(entry, import.meta.url))],
+      ['--import', 'tsx', fileURLToPath(new URL(entry, import.meta.url)), ...args],
       {
         env,
         detached: true,
@@ -83,10 +84,14 @@ async function main() {
     });
   }
 
-  const worker = run('worker', './workers/main.ts');
+  // One worker process per pool, as a deployment would scale them.
+  const workers = allPools.map((pool) => run(`worker:${pool}`, './workers/main.ts', ['--pool', pool]));
   run('api', './api/main.ts');
   const apiUrl = `http://${config.HOST}:${config.PORT}`;
-  await Promise.all([waitForHealthy(`${apiUrl}/healthz`, 60_000), waitForReady(worker, 'worker', 120_000)]);
+  await Promise.all([
+    waitForHealthy(`${apiUrl}/healthz`, 60_000),
+    ...workers.map((worker) => waitForReady(worker, 'worker', 120_000)),
+  ]);
   console.log('');
   console.log(`Troupe is up.`);
   console.log(`  API            ${apiUrl}   (try ${apiUrl}/healthz)`);
@@ -136,7 +141,7 @@ async function waitForHealthy(url: string, timeoutMs: number): Promise<void> {
 }
 
 function prefixLines(name: string, child: ChildProcess): void {
-  const tag = `[${name}]`.padEnd(9);
+  const tag = `[${name}]`.padEnd(22);
   if (child.stdout)
     createInterface({ input: child.stdout }).on('line', (line) => console.log(`${tag}${line}`));
   if (child.stderr)

@@ -1,11 +1,17 @@
+import { parseArgs } from 'node:util';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { loadConfig, temporalAddress } from '../config';
 import { loadCatalogue } from '../models/catalogue-loader';
 import { createModelRuntime } from '../models/model-runtime';
+import { loadPoolsConfig, parsePools } from './pools';
 import { createTroupeWorkers } from './worker';
 
+/** `npm run worker [-- --pool tools,local-models]`: serves the given pools, or all of them. */
 async function main() {
+  const { values } = parseArgs({ options: { pool: { type: 'string' } } });
   const config = loadConfig();
+  const pools = parsePools(values.pool ?? process.env.TROUPE_POOL);
+  const sizes = loadPoolsConfig();
   Runtime.install({ logger: new DefaultLogger(config.TROUPE_LOG_LEVEL) });
   const models = createModelRuntime({ catalogue: loadCatalogue(), dataDir: config.TROUPE_DATA_DIR });
   const address = temporalAddress(config);
@@ -18,14 +24,16 @@ async function main() {
     taskQueue: config.TROUPE_TASK_QUEUE,
     dataDir: config.TROUPE_DATA_DIR,
     models,
+    pools,
+    sizes,
   });
   // Started by `npm start`: stop when the supervisor goes away, however it went.
   process.once('disconnect', () => workers.shutdown());
-  const queues = [
-    config.TROUPE_TASK_QUEUE,
-    ...(workers.pools?.workers.map(({ queue }) => queue.taskQueue) ?? []),
-  ];
-  console.log(`worker: polling ${queues.join(', ')} on ${address}`);
+  for (const { pool, taskQueues } of workers.served) {
+    console.log(
+      `worker: pool ${pool} polls ${taskQueues.join(', ') || '(no queue: no provider in the catalogue)'} on ${address}`,
+    );
+  }
   process.send?.({ ready: 'worker' });
   await workers.run();
   await connection.close();
@@ -33,6 +41,6 @@ async function main() {
 }
 
 main().catch((err) => {
-  console.error(err);
+  console.error(err instanceof Error ? err.message : err);
   process.exit(1);
 });

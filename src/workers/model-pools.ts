@@ -8,6 +8,8 @@ export type ModelPoolsOptions = {
   catalogue: Catalogue;
   /** One set for every pool, so they share this process's breakers, health cache and ledger. */
   activities: ModelActivities;
+  /** Which queues to serve; all of them by default (a pool process serves only its own). */
+  only?: (queue: ModelQueue) => boolean;
 };
 
 export type ModelPools = {
@@ -27,21 +29,24 @@ export async function createModelPools({
   namespace,
   catalogue,
   activities,
+  only = () => true,
 }: ModelPoolsOptions): Promise<ModelPools> {
   const workers = await Promise.all(
-    modelQueues(catalogue).map(async (queue) => ({
-      queue,
-      worker: await Worker.create({
-        connection,
-        namespace,
-        taskQueue: queue.taskQueue,
-        activities: { callModel: activities.callModel },
-        maxConcurrentActivityTaskExecutions: queue.limits.concurrency,
-        ...(queue.limits.requestsPerSecond !== undefined && {
-          maxTaskQueueActivitiesPerSecond: queue.limits.requestsPerSecond,
+    modelQueues(catalogue)
+      .filter(only)
+      .map(async (queue) => ({
+        queue,
+        worker: await Worker.create({
+          connection,
+          namespace,
+          taskQueue: queue.taskQueue,
+          activities: { callModel: activities.callModel },
+          maxConcurrentActivityTaskExecutions: queue.limits.concurrency,
+          ...(queue.limits.requestsPerSecond !== undefined && {
+            maxTaskQueueActivitiesPerSecond: queue.limits.requestsPerSecond,
+          }),
         }),
-      }),
-    })),
+      })),
   );
   const shutdown = () => {
     for (const { worker } of workers) {

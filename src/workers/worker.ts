@@ -5,7 +5,9 @@ import { DiskBlobStore } from '../activities/blob-store';
 import { createModelActivities } from '../activities/model-activities';
 import { createToolActivities } from '../activities/tool-activities';
 import type { ModelRuntime } from '../models/model-runtime';
-import { createModelPools, type ModelPools } from './model-pools';
+import { createModelPools } from './model-pools';
+import { toolsQueue } from '../engine/task-queues';
+import { allPools, PoolName, type PoolsConfig } from './pools';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -16,20 +18,24 @@ export type TroupeWorkerOptions = {
   dataDir: string;
   /** A prebuilt bundle; tests build one per file and share it between workers. */
   workflowBundle?: WorkerOptions['workflowBundle'];
-  /** The process's model runtime; with one, the worker also runs a pool per model provider. */
+  /** The process's model runtime; the model pools and model routing need one. */
   models?: ModelRuntime;
+  /** Which pools this process serves: all of them by default. */
+  pools?: PoolName[];
+  sizes?: PoolsConfig;
 };
 
 export type TroupeWorkers = {
-  main: Worker;
-  pools: ModelPools | undefined;
+  /** Each pool this process serves, with the task queues it polls. */
+  served: { pool: PoolName; taskQueues: string[] }[];
   run(): Promise<void>;
   shutdown(): void;
 };
 
 /**
- * The workers of one process: the orchestration worker (run workflows, built-in tools, model routing)
- * on the main task queue, and one activity-only pool per model provider, whose limits Temporal enforces.
+ * The workers of one process, one per task queue of each pool it serves: orchestration (run workflows
+ * and model routing) on the main queue, tools on `<queue>-tools`, and a queue per model provider,
+ * whose limits Temporal enforces. Run one process per pool to scale each on its own.
  */
 export async function createTroupeWorkers({
   connection,
@@ -38,45 +44,77 @@ export async function createTroupeWorkers({
   dataDir,
   workflowBundle,
   models,
+  pools = allPools,
+  sizes = { pools: {} },
 }: TroupeWorkerOptions): Promise<TroupeWorkers> {
   const modelActivities = models && createModelActivities({ runtime: models });
-  const main = await Worker.create({
+  const workers: Worker[] = [];
+  const served: TroupeWorkers['served'] = [];
+  const base = {
     connection,
     namespace,
-    taskQueue,
     // Heartbeats reach the server within a second, so a cancellation reaches a running step as fast.
     maxHeartbeatThrottleInterval: '1 second',
-    ...(workflowBundle ? { workflowBundle } : { workflowsPath }),
-    activities: {
-      ...createToolActivities({ dataDir, blobs: new DiskBlobStore(join(dataDir, 'blobs')) }),
-      ...(modelActivities && { planModelRoute: modelActivities.planModelRoute }),
-    },
-  });
-  const pools =
-    models && modelActivities
-      ? await createModelPools({
-          connection,
-          namespace,
-          catalogue: models.catalogue,
-          activities: modelActivities,
-        })
-      : undefined;
+  } as const;
+
+  if (pools.includes(PoolName.Orchestration)) {
+    const size = sizes.pools[PoolName.Orchestration];
+    workers.push(
+      await Worker.create({
+        ...base,
+        taskQueue,
+        ...(workflowBundle ? { workflowBundle } : { workflowsPath }),
+        ...(size?.workflowTasks && { maxConcurrentWorkflowTaskExecutions: size.workflowTasks }),
+        ...(size?.cachedWorkflows && { maxCachedWorkflows: size.cachedWorkflows }),
+        activities: modelActivities ? { planModelRoute: modelActivities.planModelRoute } : {},
+      }),
+    );
+    served.push({ pool: PoolName.Orchestration, taskQueues: [taskQueue] });
+  }
+  if (pools.includes(PoolName.Tools)) {
+    const size = sizes.pools[PoolName.Tools];
+    workers.push(
+      await Worker.create({
+        ...base,
+        taskQueue: toolsQueue(taskQueue),
+        ...(size?.activities && { maxConcurrentActivityTaskExecutions: size.activities }),
+        activities: createToolActivities({ dataDir, blobs: new DiskBlobStore(join(dataDir, 'blobs')) }),
+      }),
+    );
+    served.push({ pool: PoolName.Tools, taskQueues: [toolsQueue(taskQueue)] });
+  }
+  for (const [pool, local] of [
+    [PoolName.LocalModels, true],
+    [PoolName.CloudModels, false],
+  ] as const) {
+    if (!pools.includes(pool) || !models || !modelActivities) continue;
+    const locality = new Map(models.catalogue.providers.map((provider) => [provider.id, provider.local]));
+    const modelPools = await createModelPools({
+      connection,
+      namespace,
+      catalogue: models.catalogue,
+      activities: modelActivities,
+      only: (queue) => locality.get(queue.provider) === local,
+    });
+    workers.push(...modelPools.workers.map(({ worker }) => worker));
+    served.push({ pool, taskQueues: modelPools.workers.map(({ queue }) => queue.taskQueue) });
+  }
+
   const shutdown = () => {
-    if (main.getState() === 'RUNNING') main.shutdown();
-    pools?.shutdown();
+    for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
   };
   return {
-    main,
-    pools,
+    served,
     shutdown,
     run: async () => {
-      await Promise.all([
-        main.run(),
-        pools?.run().catch((err: unknown) => {
-          shutdown();
-          throw err;
-        }),
-      ]);
+      await Promise.all(
+        workers.map((worker) =>
+          worker.run().catch((err: unknown) => {
+            shutdown();
+            throw err;
+          }),
+        ),
+      );
     },
   };
 }

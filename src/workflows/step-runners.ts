@@ -6,6 +6,7 @@ import {
   condition,
   executeChild,
   isCancellation,
+  patched,
   proxyActivities,
   sleep,
   workflowInfo,
@@ -25,6 +26,7 @@ import type {
   SubworkflowStep,
   ToolStep,
 } from '../engine/spec';
+import { toolsQueue } from '../engine/task-queues';
 import { bareExpression, resolveTemplates } from '../engine/template';
 import type { CallModelResult } from '../models/model-caller';
 import type { ModelStepInput } from '../models/model-step-input';
@@ -36,6 +38,8 @@ type ToolCallOptions = Pick<ToolStep, 'retry' | 'timeout'>;
 /** Activity options follow the step's own retry and timeout; cancellation waits for the activity to stop. */
 function toolActivities({ retry, timeout }: ToolCallOptions): ToolActivities {
   return proxyActivities<ToolActivities>({
+    // Tool steps run in the tools pool; runs that started before it existed keep their own queue.
+    ...(patched('tools-pool') && { taskQueue: toolsQueue(workflowInfo().taskQueue) }),
     startToCloseTimeout: timeout ?? '10 minutes',
     heartbeatTimeout: '10 seconds',
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,

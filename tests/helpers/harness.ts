@@ -63,7 +63,6 @@ export async function startWorker(
   });
   const running = workers.run();
   return {
-    worker: workers.main,
     stop: async () => {
       workers.shutdown();
       await running;
