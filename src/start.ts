@@ -141,7 +141,7 @@ async function waitForHealthy(url: string, timeoutMs: number): Promise<void> {
 }
 
 function prefixLines(name: string, child: ChildProcess): void {
-  const tag = `[${name}]`.padEnd(22);
+  const tag = `[${name}]`.padEnd(23);
   if (child.stdout)
     createInterface({ input: child.stdout }).on('line', (line) => console.log(`${tag}${line}`));
   if (child.stderr)
