@@ -6,7 +6,6 @@ import {
   condition,
   executeChild,
   isCancellation,
-  patched,
   proxyActivities,
   sleep,
   workflowInfo,
@@ -38,8 +37,10 @@ type ToolCallOptions = Pick<ToolStep, 'retry' | 'timeout'>;
 /** Activity options follow the step's own retry and timeout; cancellation waits for the activity to stop. */
 function toolActivities({ retry, timeout }: ToolCallOptions): ToolActivities {
   return proxyActivities<ToolActivities>({
-    // Tool steps run in the tools pool; runs that started before it existed keep their own queue.
-    ...(patched('tools-pool') && { taskQueue: toolsQueue(workflowInfo().taskQueue) }),
+    // Tool steps run in the tools pool. No patch needed: the task queue is not part of replay's command
+    // check (tests/fixtures/histories/*-before-tools-pool.json replay), and runs already in flight simply
+    // schedule their next tool steps on the tools queue.
+    taskQueue: toolsQueue(workflowInfo().taskQueue),
     startToCloseTimeout: timeout ?? '10 minutes',
     heartbeatTimeout: '10 seconds',
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
