@@ -1,0 +1,214 @@
+import { join } from 'node:path';
+import { activityInfo, Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { CompensationKind, type AgentDefinition } from '../agents/agent-definition';
+import { taskPrompt } from '../agents/agent-output';
+import {
+  AgentProgress,
+  AgentStepInput,
+  CompensateAgentInput,
+  type AgentStepResult,
+} from '../agents/agent-step-input';
+import type { AgentStatusBoard } from '../agents/agent-status';
+import type { AgentRegistry } from '../agents/registry';
+import type { ModelRuntime } from '../models/model-runtime';
+import { runDeployCommand } from '../tools/deploy-tool';
+import { toolBox } from '../tools/tool-box';
+import { ToolSettings, type ToolSettingsInput } from '../tools/tool-kit';
+import { runAgentLoop } from './agent-loop';
+import {
+  prepareWorkspace,
+  restoreWorkspace,
+  snapshotWorkspace,
+  WorkspaceSnapshot,
+} from './workspace-snapshots';
+
+export type AgentActivityDeps = {
+  runtime: ModelRuntime;
+  registry: AgentRegistry;
+  /** Runs' workspaces live under `<dataDir>/workspaces/<runId>`; artefacts under `<dataDir>/artifacts/`. */
+  workspaces: { dataDir: string };
+  tools?: ToolSettingsInput;
+  status?: AgentStatusBoard;
+};
+
+/** Heartbeats stay well under Temporal's payload limit; a longer conversation resumes from the start. */
+const MAX_HEARTBEAT_BYTES = 512 * 1024;
+/** Beats while a model or tool call runs, so a heartbeat timeout catches a dead worker, not a slow call. */
+const HEARTBEAT_EVERY_MS = 1_000;
+
+/**
+ * The agent activities: `runAgent` runs one specialist through its loop in the run's workspace,
+ * `compensateAgent` undoes a finished step (restore the snapshot, or run the rollback command).
+ */
+export const createAgentActivities = ({
+  runtime,
+  registry,
+  workspaces,
+  tools,
+  status,
+}: AgentActivityDeps) => {
+  const settings = ToolSettings.parse(tools ?? {});
+  return {
+    runAgent: async (raw: AgentStepInput): Promise<AgentStepResult> => {
+      const parsed = AgentStepInput.safeParse(raw);
+      if (!parsed.success) {
+        const problems = parsed.error.issues.map(
+          (issue) => `${issue.path.join('.') || '(input)'}: ${issue.message}`,
+        );
+        throw ApplicationFailure.create({
+          type: 'InvalidAgentInput',
+          message: `runAgent got invalid input: ${problems.join('; ')}`,
+          nonRetryable: true,
+        });
+      }
+      const input = parsed.data;
+      let agent;
+      try {
+        agent = registry.get(input.agent);
+      } catch (err) {
+        throw ApplicationFailure.create({
+          type: 'UnknownAgent',
+          message: (err as Error).message,
+          nonRetryable: true,
+        });
+      }
+      const context = Context.current();
+      const root = await prepareWorkspace({
+        dataDir: workspaces.dataDir,
+        runId: input.runId,
+        repo: input.repo,
+      });
+      const start = await startingPoint(agent, input, root);
+      const finish = status?.begin(agent.id, input.runId, input.stepId);
+      let last = start;
+      const beat = () => {
+        const full = JSON.stringify(last).length <= MAX_HEARTBEAT_BYTES;
+        context.heartbeat(full ? last : { ...last, messages: [] });
+      };
+      const ticker = setInterval(beat, HEARTBEAT_EVERY_MS);
+      try {
+        const { output, progress } = await runAgentLoop(runtime, agent, input, start, {
+          signal: context.cancellationSignal,
+          tools: {
+            root,
+            settings,
+            artifactsDir: join(workspaces.dataDir, 'artifacts', input.runId, input.stepId),
+          },
+          onProgress: (progress) => {
+            last = structuredClone(progress);
+            beat();
+          },
+        });
+        await finish?.({ ok: true, costUsd: progress.costUsd });
+        return {
+          agent: agent.id,
+          output,
+          transcript: progress.transcript,
+          toolCalls: progress.toolCalls,
+          modelId: progress.modelId ?? '',
+          usage: progress.usage,
+          costUsd: progress.costUsd,
+          iterations: progress.iteration,
+          ...(progress.snapshotRef && { snapshotRef: progress.snapshotRef }),
+          workspace: root,
+        };
+      } catch (err) {
+        await finish?.({ ok: false, costUsd: last.costUsd });
+        throw err;
+      } finally {
+        clearInterval(ticker);
+      }
+    },
+
+    /** Undoes a finished agent step as its definition says; safe to run twice. */
+    compensateAgent: async (
+      raw: CompensateAgentInput,
+    ): Promise<{ compensated: CompensationKind; detail?: string }> => {
+      const input = CompensateAgentInput.parse(raw);
+      const agent = registry.get(input.agent);
+      const root = await prepareWorkspace({
+        dataDir: workspaces.dataDir,
+        runId: input.runId,
+        repo: input.repo,
+      });
+      const { compensation } = agent;
+      if (compensation.kind === CompensationKind.RestoreWorkspace) {
+        if (!input.snapshotRef)
+          return { compensated: CompensationKind.None, detail: 'the step took no snapshot' };
+        await restoreWorkspace(root, decodeSnapshot(input.snapshotRef));
+        return { compensated: compensation.kind };
+      }
+      if (compensation.kind === CompensationKind.Command) {
+        const context = Context.current();
+        const result = await runDeployCommand(
+          {
+            root,
+            settings,
+            signal: context.cancellationSignal,
+            artifactsDir: join(workspaces.dataDir, 'artifacts'),
+          },
+          'rollback',
+        );
+        if (result.exitCode !== 0) {
+          throw ApplicationFailure.create({
+            type: 'RollbackFailed',
+            message: `rollback ${result.command.join(' ')} exited ${result.exitCode}: ${result.stderr.trim().slice(-500)}`,
+          });
+        }
+        return { compensated: compensation.kind, detail: result.stdout.trim().slice(-500) };
+      }
+      return { compensated: CompensationKind.None };
+    },
+  };
+};
+
+export type AgentActivities = ReturnType<typeof createAgentActivities>;
+
+/**
+ * Where the loop starts: the last heartbeat's conversation on a retry, or a fresh one. A fresh
+ * start snapshots the workspace first, unless an earlier attempt did (its snapshot is the one the
+ * compensation must restore, since that attempt may have changed files already).
+ */
+async function startingPoint(
+  agent: AgentDefinition,
+  input: AgentStepInput,
+  root: string,
+): Promise<AgentProgress> {
+  const resumed = AgentProgress.safeParse(activityInfo().heartbeatDetails);
+  if (resumed.success && resumed.data.messages.length > 0) return resumed.data;
+  const earlier = resumed.success ? resumed.data : undefined;
+  const mutates = agent.tools.some((name) => toolBox.get(name)?.mutates);
+  const snapshotRef =
+    earlier?.snapshotRef ??
+    (mutates ? encodeSnapshot(await snapshotWorkspace(root, `${input.runId}-${input.stepId}`)) : undefined);
+  return {
+    iteration: 0,
+    messages: [{ role: 'user', content: taskPrompt(input.stepId, input.task, input.context) }],
+    transcript: earlier?.transcript ?? [],
+    toolCalls: earlier?.toolCalls ?? [],
+    usage: earlier?.usage ?? { inputTokens: 0, outputTokens: 0 },
+    costUsd: earlier?.costUsd ?? 0,
+    ...(snapshotRef && { snapshotRef }),
+  };
+}
+
+/** A snapshot travels as one string (its ref plus what restores it), so a step record can hold it. */
+export function encodeSnapshot(snapshot: WorkspaceSnapshot): string {
+  return `${snapshot.ref}#${Buffer.from(JSON.stringify(snapshot)).toString('base64url')}`;
+}
+
+export function decodeSnapshot(ref: string): WorkspaceSnapshot {
+  const encoded = ref.split('#')[1];
+  const parsed = WorkspaceSnapshot.safeParse(
+    encoded ? JSON.parse(Buffer.from(encoded, 'base64url').toString('utf8')) : undefined,
+  );
+  if (!parsed.success) {
+    throw ApplicationFailure.create({
+      type: 'BadSnapshotRef',
+      message: `"${ref.slice(0, 80)}" is not a snapshot reference from runAgent`,
+      nonRetryable: true,
+    });
+  }
+  return parsed.data;
+}

@@ -1,0 +1,155 @@
+import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { z } from 'zod';
+
+export const AgentState = { Busy: 'busy', Idle: 'idle' } as const;
+export type AgentState = (typeof AgentState)[keyof typeof AgentState];
+
+const RECENT = 20;
+
+export const AgentStats = z.object({
+  state: z.enum([AgentState.Busy, AgentState.Idle]),
+  /** The runs and steps this agent is working on now. */
+  current: z.array(z.object({ runId: z.string(), stepId: z.string(), since: z.string() })),
+  /** The last few finished steps, newest last: ok, latency and cost. */
+  recent: z.array(z.object({ ok: z.boolean(), latencyMs: z.number(), costUsd: z.number() })),
+});
+export type AgentStats = z.infer<typeof AgentStats>;
+
+export const AgentStatusFile = z.object({
+  host: z.string(),
+  pid: z.int(),
+  updatedAt: z.string(),
+  agents: z.record(z.string(), AgentStats),
+});
+export type AgentStatusFile = z.infer<typeof AgentStatusFile>;
+
+/** An agent's status merged across worker processes, as GET /api/agents shows it. */
+export type AgentSummary = {
+  state: AgentState;
+  current: AgentStats['current'];
+  finished: number;
+  successRate: number | undefined;
+  avgLatencyMs: number | undefined;
+  avgCostUsd: number | undefined;
+};
+
+/**
+ * Agents run in worker processes; the API runs elsewhere. Each process publishes what its agents
+ * are doing to `<dataDir>/agents/status/<host>-<pid>.json` (as the breaker board does), and the API
+ * merges the files of live processes.
+ */
+export class AgentStatusBoard {
+  private readonly agents = new Map<string, AgentStats>();
+  private writing: Promise<void> = Promise.resolve();
+  private readonly file: string;
+
+  constructor(
+    private readonly dir: string,
+    private readonly self = { host: hostname(), pid: process.pid },
+  ) {
+    this.file = join(dir, `${self.host}-${self.pid}.json`);
+  }
+
+  /** Marks the agent busy on a step; the returned function records how the step ended. */
+  begin(
+    agent: string,
+    runId: string,
+    stepId: string,
+  ): (outcome: { ok: boolean; costUsd: number }) => Promise<void> {
+    const stats = this.stats(agent);
+    const since = new Date();
+    const entry = { runId, stepId, since: since.toISOString() };
+    stats.current.push(entry);
+    stats.state = AgentState.Busy;
+    void this.publish();
+    let done = false;
+    return ({ ok, costUsd }) => {
+      if (done) return this.writing;
+      done = true;
+      stats.current = stats.current.filter((item) => item !== entry);
+      stats.state = stats.current.length > 0 ? AgentState.Busy : AgentState.Idle;
+      stats.recent = [...stats.recent, { ok, latencyMs: Date.now() - since.getTime(), costUsd }].slice(
+        -RECENT,
+      );
+      return this.publish();
+    };
+  }
+
+  private stats(agent: string): AgentStats {
+    let stats = this.agents.get(agent);
+    if (!stats) {
+      stats = { state: AgentState.Idle, current: [], recent: [] };
+      this.agents.set(agent, stats);
+    }
+    return stats;
+  }
+
+  /** Writes this process's file; writes are queued so the last state always lands last. */
+  publish(): Promise<void> {
+    const body: AgentStatusFile = {
+      ...this.self,
+      updatedAt: new Date().toISOString(),
+      agents: Object.fromEntries(this.agents),
+    };
+    const text = JSON.stringify(body);
+    this.writing = this.writing
+      .then(async () => {
+        await mkdir(this.dir, { recursive: true });
+        await writeFile(`${this.file}.tmp`, text);
+        await rename(`${this.file}.tmp`, this.file);
+      })
+      .catch((err: unknown) =>
+        console.warn(`agents: could not publish status to ${this.dir}: ${String(err)}`),
+      );
+    return this.writing;
+  }
+}
+
+/** Merges every live worker's status file into one summary per agent. */
+export async function readAgentStatus(dir: string): Promise<Record<string, AgentSummary>> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const merged = new Map<string, { current: AgentStats['current']; recent: AgentStats['recent'] }>();
+  for (const name of names.filter((entry) => entry.endsWith('.json'))) {
+    const parsed = AgentStatusFile.safeParse(
+      await readFile(join(dir, name), 'utf8')
+        .then((text) => JSON.parse(text) as unknown)
+        .catch(() => undefined),
+    );
+    if (!parsed.success) continue;
+    const live = alive(parsed.data);
+    for (const [agent, stats] of Object.entries(parsed.data.agents)) {
+      const into = merged.get(agent) ?? { current: [], recent: [] };
+      if (live) into.current.push(...stats.current);
+      into.recent.push(...stats.recent);
+      merged.set(agent, into);
+    }
+  }
+  return Object.fromEntries([...merged].map(([agent, stats]) => [agent, summarise(stats)]));
+}
+
+/** Pure: the numbers the API shows, from the raw recent list. */
+export function summarise(stats: Pick<AgentStats, 'current' | 'recent'>): AgentSummary {
+  const n = stats.recent.length;
+  const mean = (pick: (item: AgentStats['recent'][number]) => number) =>
+    n === 0 ? undefined : stats.recent.reduce((sum, item) => sum + pick(item), 0) / n;
+  return {
+    state: stats.current.length > 0 ? AgentState.Busy : AgentState.Idle,
+    current: stats.current,
+    finished: n,
+    successRate: mean((item) => (item.ok ? 1 : 0)),
+    avgLatencyMs: mean((item) => item.latencyMs),
+    avgCostUsd: mean((item) => item.costUsd),
+  };
+}
+
+function alive(file: AgentStatusFile): boolean {
+  if (file.host !== hostname()) return true;
+  try {
+    process.kill(file.pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
