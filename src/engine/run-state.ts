@@ -247,12 +247,20 @@ export class RunState {
     return this.decisions.get(stepId);
   }
 
-  /** Completed steps that have a compensation, most recently completed first: the saga's order. */
+  /**
+   * Completed steps that have a compensation, most recently completed first: the saga's order. Agent
+   * steps always have one: their agent's own, unless the spec names another.
+   */
   compensationPlan(): Step[] {
     return [...this.completionOrder]
       .reverse()
       .map((id) => this.step(id))
-      .filter((step) => step.compensate !== undefined);
+      .filter((step) => step.compensate !== undefined || step.kind === 'agent');
+  }
+
+  /** A completed step's output, for its compensation. */
+  outputOf(stepId: string): unknown {
+    return this.record(stepId).output;
   }
 
   startCompensation(stepId: string, now: Date): CompensationRecord {

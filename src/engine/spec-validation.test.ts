@@ -96,7 +96,7 @@ describe('parseSpec', () => {
       { path: ['steps', 0, 'tool'], message: 'tool must be one of: "shell", "noop"' },
       {
         path: ['steps', 1, 'kind'],
-        message: 'kind must be one of: "tool", "model", "approval", "wait", "subworkflow"',
+        message: 'kind must be one of: "tool", "model", "agent", "approval", "wait", "subworkflow"',
       },
     ]);
   });
@@ -112,6 +112,20 @@ describe('parseSpec', () => {
         path: ['steps', 0, 'with', 'spec', 'steps', 0, 'dependsOn', 0],
         message: 'step "x" depends on "ghost", which is not a step in this spec',
       },
+    ]);
+  });
+});
+
+describe('agent steps', () => {
+  it('names an agent the registry does not have, and the agents it does', () => {
+    const spec = {
+      name: 's',
+      steps: [{ id: 'a', kind: 'agent', agent: 'wizard', with: { task: 'Do magic.' } }],
+    };
+    expect(parseSpec(spec).ok).toBe(true);
+    const result = parseSpec(spec, { agents: new Set(['tester', 'debugger']) });
+    expect(!result.ok && result.issues).toEqual([
+      { path: ['steps', 0, 'agent'], message: 'unknown agent "wizard"; the registry has debugger, tester' },
     ]);
   });
 });

@@ -12,7 +12,12 @@ export type SpecParseResult = { ok: true; spec: Spec } | { ok: false; issues: Sp
  * Parses a spec from YAML/JSON text or a plain object and returns every problem at once, so a user
  * fixes a spec in one pass instead of one error per attempt.
  */
-export function parseSpec(source: unknown): SpecParseResult {
+export type SpecContext = {
+  /** The agent registry's ids; when given, agent steps must name one of them. */
+  agents?: ReadonlySet<string>;
+};
+
+export function parseSpec(source: unknown, context: SpecContext = {}): SpecParseResult {
   let raw = source;
   if (typeof source === 'string') {
     const document = parseDocument(source, { merge: true });
@@ -31,7 +36,7 @@ export function parseSpec(source: unknown): SpecParseResult {
   }
   const parsed = Spec.safeParse(raw);
   if (!parsed.success) return { ok: false, issues: parsed.error.issues.flatMap(fromZodIssue) };
-  const issues = checkGraph(parsed.data);
+  const issues = [...checkGraph(parsed.data), ...checkAgents(parsed.data, context.agents)];
   return issues.length > 0 ? { ok: false, issues } : { ok: true, spec: parsed.data };
 }
 
@@ -98,6 +103,25 @@ function checkGraph(spec: Spec): SpecIssue[] {
     }
   }
   return issues;
+}
+
+function checkAgents(
+  spec: Spec,
+  agents: ReadonlySet<string> | undefined,
+  at: (string | number)[] = [],
+): SpecIssue[] {
+  if (!agents) return [];
+  return spec.steps.flatMap((step, index): SpecIssue[] => {
+    if (step.kind === StepKind.Subworkflow)
+      return checkAgents(step.with.spec, agents, [...at, 'steps', index, 'with', 'spec']);
+    if (step.kind !== StepKind.Agent || agents.has(step.agent)) return [];
+    return [
+      {
+        path: [...at, 'steps', index, 'agent'],
+        message: `unknown agent "${step.agent}"; the registry has ${[...agents].sort().join(', ')}`,
+      },
+    ];
+  });
 }
 
 /** The templates and expressions of one step: valid, and reading only steps that finish before it. */

@@ -46,6 +46,7 @@ export type ToolName = (typeof ToolName)[keyof typeof ToolName];
 export const StepKind = {
   Tool: 'tool',
   Model: 'model',
+  Agent: 'agent',
   Approval: 'approval',
   Wait: 'wait',
   Subworkflow: 'subworkflow',
@@ -123,6 +124,26 @@ export const ModelStep = z.strictObject({
 });
 export type ModelStep = z.infer<typeof ModelStep>;
 
+/**
+ * Gives a task to a specialist agent from the registry (config/agents): a tool-using loop that runs as
+ * one activity in the agents pool. Without `compensate`, the agent's own compensation undoes it (for
+ * most agents: restoring the workspace snapshot taken before the step).
+ */
+export const AgentStep = z.strictObject({
+  ...stepBase,
+  kind: z.literal(StepKind.Agent),
+  agent: z.string().min(1),
+  timeout: Duration.optional(),
+  retry: Retry.optional(),
+  with: z.strictObject({
+    task: z.string().min(1, 'task must say what the agent should do'),
+    context: z.record(z.string(), z.unknown()).optional(),
+    repo: z.string().min(1).optional(),
+    maxIterations: z.int().positive().max(100).optional(),
+  }),
+});
+export type AgentStep = z.infer<typeof AgentStep>;
+
 export const WaitStep = z.strictObject({
   ...stepBase,
   kind: z.literal(StepKind.Wait),
@@ -160,6 +181,7 @@ export const SubworkflowStep = z.strictObject({
 export const Step = z.discriminatedUnion('kind', [
   ToolStep,
   ModelStep,
+  AgentStep,
   ApprovalStep,
   WaitStep,
   SubworkflowStep,

@@ -1,7 +1,9 @@
 import { parseArgs } from 'node:util';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { loadConfig, temporalAddress } from '../config';
+import { loadAgentRegistry } from '../agents/registry';
 import { loadCatalogue } from '../models/catalogue-loader';
+import { loadToolSettings } from '../tools/tool-settings';
 import { createModelRuntime } from '../models/model-runtime';
 import { loadPoolsConfig, parsePools } from './pools';
 import { createTroupeWorkers } from './worker';
@@ -14,6 +16,9 @@ async function main() {
   const sizes = loadPoolsConfig();
   Runtime.install({ logger: new DefaultLogger(config.TROUPE_LOG_LEVEL) });
   const models = createModelRuntime({ catalogue: loadCatalogue(), dataDir: config.TROUPE_DATA_DIR });
+  const agents = pools.includes('agents')
+    ? { registry: await loadAgentRegistry(), tools: await loadToolSettings() }
+    : undefined;
   const address = temporalAddress(config);
   const connection = await NativeConnection.connect({ address }).catch((err: Error) => {
     throw new Error(`the worker could not reach Temporal at ${address} (TEMPORAL_ADDRESS): ${err.message}`);
@@ -24,6 +29,7 @@ async function main() {
     taskQueue: config.TROUPE_TASK_QUEUE,
     dataDir: config.TROUPE_DATA_DIR,
     models,
+    ...(agents && { agents }),
     pools,
     sizes,
   });

@@ -9,6 +9,7 @@ import { fromZodIssue, describeIssues } from '../engine/spec-validation';
 export const PoolName = {
   Orchestration: 'orchestration',
   Tools: 'tools',
+  Agents: 'agents',
   LocalModels: 'local-models',
   CloudModels: 'cloud-models',
 } as const;
@@ -24,6 +25,7 @@ export const PoolsConfig = z.strictObject({
         cachedWorkflows: Size.optional(),
       }),
       [PoolName.Tools]: z.strictObject({ activities: Size.optional() }),
+      [PoolName.Agents]: z.strictObject({ activities: Size.optional() }),
       [PoolName.LocalModels]: z.strictObject({}),
       [PoolName.CloudModels]: z.strictObject({}),
     })

@@ -6,7 +6,11 @@ import { createModelActivities } from '../activities/model-activities';
 import { createToolActivities } from '../activities/tool-activities';
 import type { ModelRuntime } from '../models/model-runtime';
 import { createModelPools } from './model-pools';
-import { toolsQueue } from '../engine/task-queues';
+import { createAgentActivities } from '../activities/agent-activities';
+import { AgentStatusBoard } from '../agents/agent-status';
+import type { AgentRegistry } from '../agents/registry';
+import { agentsQueue, toolsQueue } from '../engine/task-queues';
+import type { ToolSettings } from '../tools/tool-kit';
 import { allPools, PoolName, type PoolsConfig } from './pools';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
@@ -18,8 +22,10 @@ export type TroupeWorkerOptions = {
   dataDir: string;
   /** A prebuilt bundle; tests build one per file and share it between workers. */
   workflowBundle?: WorkerOptions['workflowBundle'];
-  /** The process's model runtime; the model pools and model routing need one. */
+  /** The process's model runtime; the model pools, model routing and agents need one. */
   models?: ModelRuntime;
+  /** The agent registry and tool settings; the agents pool needs them. */
+  agents?: { registry: AgentRegistry; tools?: ToolSettings };
   /** Which pools this process serves: all of them by default. */
   pools?: PoolName[];
   sizes?: PoolsConfig;
@@ -44,6 +50,7 @@ export async function createTroupeWorkers({
   dataDir,
   workflowBundle,
   models,
+  agents,
   pools = allPools,
   sizes = { pools: {} },
 }: TroupeWorkerOptions): Promise<TroupeWorkers> {
@@ -82,6 +89,25 @@ export async function createTroupeWorkers({
       }),
     );
     served.push({ pool: PoolName.Tools, taskQueues: [toolsQueue(taskQueue)] });
+  }
+  if (pools.includes(PoolName.Agents) && models && agents) {
+    const size = sizes.pools[PoolName.Agents];
+    const status = new AgentStatusBoard(join(dataDir, 'agents', 'status'));
+    workers.push(
+      await Worker.create({
+        ...base,
+        taskQueue: agentsQueue(taskQueue),
+        ...(size?.activities && { maxConcurrentActivityTaskExecutions: size.activities }),
+        activities: createAgentActivities({
+          runtime: models,
+          registry: agents.registry,
+          workspaces: { dataDir },
+          ...(agents.tools && { tools: agents.tools }),
+          status,
+        }),
+      }),
+    );
+    served.push({ pool: PoolName.Agents, taskQueues: [agentsQueue(taskQueue)] });
   }
   for (const [pool, local] of [
     [PoolName.LocalModels, true],

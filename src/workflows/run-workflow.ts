@@ -30,6 +30,7 @@ import {
 } from './run-messages';
 import {
   callTool,
+  compensateAgentStep,
   failedModelUse,
   failureAttempt,
   failureMessage,
@@ -158,9 +159,13 @@ async function runForeach(run: RunState, step: Step): Promise<StepResult> {
 /** The saga: compensations of completed steps, most recent first; one failing does not stop the rest. */
 async function compensate(run: RunState): Promise<void> {
   for (const step of run.compensationPlan()) {
-    if (!step.compensate) continue;
     const record = run.startCompensation(step.id, new Date());
     try {
+      if (!step.compensate) {
+        if (step.kind === 'agent') await compensateAgentStep(step, run.outputOf(step.id));
+        run.endCompensation(record, new Date());
+        continue;
+      }
       const contexts = step.foreach
         ? foreachItems(step, run.expressionContext())
             .map((item, index) => run.expressionContext({ item, index }))

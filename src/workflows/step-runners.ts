@@ -15,7 +15,10 @@ import type { ExpressionContext } from '../engine/expressions';
 import { evaluateExpression } from '../engine/expressions';
 import type { RunState } from '../engine/run-state';
 import type { ModelUse, RunSnapshot } from '../engine/run-snapshot';
+import type { AgentActivities } from '../activities/agent-activities';
+import type { AgentStepResult } from '../agents/agent-step-input';
 import type {
+  AgentStep,
   ApprovalStep,
   Compensation,
   ModelStep,
@@ -25,7 +28,7 @@ import type {
   SubworkflowStep,
   ToolStep,
 } from '../engine/spec';
-import { toolsQueue } from '../engine/task-queues';
+import { agentsQueue, toolsQueue } from '../engine/task-queues';
 import { bareExpression, resolveTemplates } from '../engine/template';
 import type { CallModelResult } from '../models/model-caller';
 import type { ModelStepInput } from '../models/model-step-input';
@@ -73,7 +76,64 @@ export async function runStepOnce(
       return { output: await runChild(step, context) };
     case 'model':
       return callModel(run, step, context);
+    case 'agent':
+      return runAgentStep(run, step, context);
   }
+}
+
+/** Agent activities run in the agents pool, with the step's own timeout and retry. */
+function agentActivities({ timeout, retry }: Pick<AgentStep, 'timeout' | 'retry'>): AgentActivities {
+  return proxyActivities<AgentActivities>({
+    taskQueue: agentsQueue(workflowInfo().taskQueue),
+    startToCloseTimeout: timeout ?? '30 minutes',
+    heartbeatTimeout: '30 seconds',
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    retry: {
+      initialInterval: retry?.backoff?.initial ?? '1 second',
+      backoffCoefficient: retry?.backoff?.coefficient ?? 2,
+      ...(retry?.backoff?.max && { maximumInterval: retry.backoff.max }),
+      maximumAttempts: retry?.attempts ?? 3,
+    },
+  });
+}
+
+async function runAgentStep(run: RunState, step: AgentStep, context: ExpressionContext): Promise<StepResult> {
+  const args = resolveTemplates(step.with, context) as AgentStep['with'];
+  const budget = run.spec.budget && { limitUsd: run.spec.budget.usd, spentUsd: run.costUsd };
+  const result = await agentActivities(step).runAgent({
+    runId: workflowInfo().workflowId,
+    stepId: step.id,
+    agent: step.agent,
+    ...args,
+    ...(budget && { budget }),
+  });
+  run.addCost(result.costUsd);
+  const tools = result.toolCalls.length;
+  const refused = result.toolCalls.filter((call) => !call.ok).length;
+  return {
+    output: result,
+    model: {
+      modelId: result.modelId,
+      provider: '',
+      inputTokens: result.usage.inputTokens,
+      outputTokens: result.usage.outputTokens,
+      costUsd: result.costUsd,
+      reason: `agent ${result.agent}: ${result.iterations} iteration(s), ${tools} tool call(s), ${refused} refused`,
+      attempts: [],
+    },
+  };
+}
+
+/** Undoes an agent step the way its agent says: most restore the workspace snapshot taken before it. */
+export async function compensateAgentStep(step: AgentStep, output: unknown): Promise<void> {
+  const snapshotRef = (output as Partial<AgentStepResult> | undefined)?.snapshotRef;
+  await agentActivities({}).compensateAgent({
+    runId: workflowInfo().workflowId,
+    stepId: step.id,
+    agent: step.agent,
+    ...(snapshotRef && { snapshotRef }),
+    ...(step.with.repo && { repo: step.with.repo }),
+  });
 }
 
 async function callModel(run: RunState, step: ModelStep, context: ExpressionContext): Promise<StepResult> {

@@ -10,8 +10,7 @@ import type { WorkflowBundle } from '@temporalio/worker';
 import { createApp } from '../../src/api/app';
 import { Config } from '../../src/config';
 import type { RunSnapshot } from '../../src/engine/run-snapshot';
-import type { ModelRuntime } from '../../src/models/model-runtime';
-import { createTroupeWorkers } from '../../src/workers/worker';
+import { createTroupeWorkers, type TroupeWorkerOptions } from '../../src/workers/worker';
 import { testQueue } from './temporal';
 
 export const examplesDir = fileURLToPath(new URL('../../examples/', import.meta.url));
@@ -51,7 +50,7 @@ export async function startWorker(
   env: TestWorkflowEnvironment,
   api: Api,
   bundle: WorkflowBundle,
-  models?: ModelRuntime,
+  { models, agents }: Pick<TroupeWorkerOptions, 'models' | 'agents'> = {},
 ) {
   const workers = await createTroupeWorkers({
     connection: env.nativeConnection,
@@ -60,6 +59,7 @@ export async function startWorker(
     dataDir: api.config.TROUPE_DATA_DIR,
     workflowBundle: bundle,
     ...(models && { models }),
+    ...(agents && { agents }),
   });
   const running = workers.run();
   return {

@@ -1,5 +1,6 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowBundle } from '@temporalio/worker';
+import { loadAgentRegistry } from '../../src/agents/registry';
 import type { ModelRuntime } from '../../src/models/model-runtime';
 import { startApi, startWorker, type Api } from './harness';
 import { bundleWorkflows, startTestTemporal } from './temporal';
@@ -19,20 +20,28 @@ export type StackOptions = {
   dynamicConfig?: Record<string, unknown>;
   /** A model runtime for the workers, built once the API (and so the task queue) is known. */
   models?: (api: Api) => ModelRuntime;
+  /** Run the agents pool too, with the shipped agent registry. */
+  agents?: boolean;
 };
 
 /** Starts a stack for the test file named `name`; its task queue and ids derive from the name. */
-export async function startStack(name: string, { dynamicConfig, models }: StackOptions = {}): Promise<Stack> {
+export async function startStack(
+  name: string,
+  { dynamicConfig, models, agents }: StackOptions = {},
+): Promise<Stack> {
   const [env, bundle] = await Promise.all([startTestTemporal(dynamicConfig), bundleWorkflows()]);
   const api = await startApi(env, name);
-  const runtime = models?.(api);
+  const deps = {
+    ...(models && { models: models(api) }),
+    ...(agents && { agents: { registry: await loadAgentRegistry() } }),
+  };
   let worker: Awaited<ReturnType<typeof startWorker>> | undefined;
   const stack: Stack = {
     env,
     bundle,
     api,
     startWorker: async () => {
-      worker = await startWorker(env, api, bundle, runtime);
+      worker = await startWorker(env, api, bundle, deps);
     },
     stopWorker: async () => {
       await worker?.stop();

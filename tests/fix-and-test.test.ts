@@ -1,0 +1,130 @@
+import { execFile } from 'node:child_process';
+import { cp, mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { treeOf } from '../src/activities/workspace-snapshots';
+import { startFakeModelServer, type FakeModelServer } from '../src/fake-models/server';
+import { loadCatalogue } from '../src/models/catalogue-loader';
+import { createModelRuntime } from '../src/models/model-runtime';
+import { isClosed, postJson, readExample, waitForRun, type Api } from './helpers/harness';
+import { startStack, type Stack } from './helpers/stack';
+
+const run = promisify(execFile);
+const sampleRepo = fileURLToPath(new URL('./fixtures/sample-repo', import.meta.url));
+const script = fileURLToPath(new URL('../config/fake-models/fix-and-test.yaml', import.meta.url));
+
+let stack: Stack;
+let api: Api;
+let fake: FakeModelServer;
+
+beforeAll(async () => {
+  fake = await startFakeModelServer({ script });
+  const modelEnv = { OLLAMA_HOST: fake.url, OPENAI_BASE_URL: fake.openaiUrl, OPENAI_API_KEY: 'test-key' };
+  stack = await startStack('fix and test', {
+    agents: true,
+    models: ({ config }) =>
+      createModelRuntime({
+        catalogue: loadCatalogue({ env: modelEnv, taskQueuePrefix: `${config.TROUPE_TASK_QUEUE}-models` }),
+        env: modelEnv,
+        dataDir: config.TROUPE_DATA_DIR,
+      }),
+  });
+  ({ api } = stack);
+});
+
+afterAll(async () => {
+  await stack?.stop();
+  await fake?.close();
+});
+
+async function start(input: Record<string, unknown>) {
+  const response = await postJson(`${api.baseUrl}/api/runs`, {
+    spec: await readExample('fix-and-test.yaml'),
+    input,
+  });
+  expect(response.status, JSON.stringify(response.body)).toBe(201);
+  const runId = response.body.runId as string;
+  return { runId, workspace: join(api.config.TROUPE_DATA_DIR, 'workspaces', runId) };
+}
+
+/** The sample repo as the checkout step leaves it, in a git repo of its own, for comparison. */
+async function pristine(): Promise<{ tree: string; status: string }> {
+  const dir = await mkdtemp(join(tmpdir(), 'troupe-pristine-'));
+  await cp(sampleRepo, dir, { recursive: true });
+  await run('git', ['init', '--quiet'], { cwd: dir });
+  return {
+    tree: await treeOf(dir),
+    status: (await run('git', ['status', '--porcelain'], { cwd: dir })).stdout,
+  };
+}
+
+it('fixes the sample repo with five agents, so its tests pass afterwards', async () => {
+  const { runId, workspace } = await start({ repo: sampleRepo });
+  const result = await waitForRun(api, runId, isClosed, 120_000);
+  expect(result.status, result.error).toBe('completed');
+  expect(result.steps.map((step) => step.status)).toEqual(Array(7).fill('completed'));
+  expect(result.steps.find((step) => step.id === 'verify')?.output).toMatchObject({ stdout: 'tests pass\n' });
+  const tests = await run('npm', ['test', '--silent'], { cwd: workspace });
+  expect(tests.stdout).toMatch(/# fail 0/);
+  const agents = result.steps.filter((step) => step.kind === 'agent');
+  expect(agents.every((step) => step.model?.reason.startsWith('agent '))).toBe(true);
+});
+
+it('restores the workspace byte for byte when the final step fails', async () => {
+  const { runId, workspace } = await start({ repo: sampleRepo, fail: true });
+  const result = await waitForRun(api, runId, isClosed, 120_000);
+  expect(result.status).toBe('failed');
+  expect(result.compensations.map((c) => [c.stepId, c.status])).toEqual([
+    ['document', 'completed'],
+    ['retest', 'completed'],
+    ['debug', 'completed'],
+    ['test', 'completed'],
+    ['generate', 'completed'],
+  ]);
+  const expected = await pristine();
+  expect(await treeOf(workspace)).toBe(expected.tree);
+  expect((await run('git', ['status', '--porcelain'], { cwd: workspace })).stdout).toBe(expected.status);
+});
+
+it('refuses a tool call that reads ../../etc/passwd, records it on the step, and lets the run go on', async () => {
+  const models = Object.fromEntries(
+    ['qwen2.5-coder:7b', 'llama3.1:8b', 'gpt-4o-mini', 'gpt-4o', 'deepseek-chat', 'deepseek-reasoner'].map(
+      (id) => [id, {}],
+    ),
+  );
+  fake.setScript({
+    models,
+    replies: [
+      {
+        match: { agent: 'security-reviewer', prompt: '[probe turn 1]' },
+        toolCalls: [{ name: 'read_file', arguments: { path: '../../etc/passwd' } }],
+      },
+      {
+        match: { agent: 'security-reviewer', prompt: '[probe turn 2]' },
+        json: { findings: [], summary: 'The workspace refused a path outside it.' },
+      },
+    ],
+  });
+  const spec = {
+    name: 'probe',
+    steps: [
+      { id: 'probe', kind: 'agent', agent: 'security-reviewer', with: { task: 'Read the password file.' } },
+      { id: 'after', kind: 'tool', tool: 'noop', dependsOn: ['probe'], with: { went: 'on' } },
+    ],
+  };
+  const response = await postJson(`${api.baseUrl}/api/runs`, { spec });
+  const result = await waitForRun(api, response.body.runId as string, isClosed, 60_000);
+  expect(result.status, result.error).toBe('completed');
+  const probe = result.steps[0]?.output as { toolCalls: { tool: string; ok: boolean; error?: string }[] };
+  expect(probe.toolCalls).toEqual([
+    {
+      tool: 'read_file',
+      ok: false,
+      error: expect.stringMatching(/\.\.\/\.\.\/etc\/passwd.*outside the workspace/),
+    },
+  ]);
+  expect(result.steps[1]).toMatchObject({ status: 'completed', output: { went: 'on' } });
+});
