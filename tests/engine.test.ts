@@ -202,6 +202,52 @@ describe('control', () => {
   });
 });
 
+describe('shared context', () => {
+  it('versions what steps publish, detects parallel writes, merges them by the spec, and keeps every write', async () => {
+    const publishNotes = (id: string, file: string) => ({
+      id,
+      kind: 'tool',
+      tool: 'noop',
+      with: { file },
+      publish: { files: `\${{ [steps.${id}.output.file] }}` },
+    });
+    const runId = await start({
+      name: 'context',
+      contextPolicy: 'merge',
+      steps: [
+        { id: 'plan', kind: 'tool', tool: 'noop', publish: { goal: 'ship it' } },
+        { ...publishNotes('left', 'a.ts'), dependsOn: ['plan'] },
+        { ...publishNotes('right', 'b.ts'), dependsOn: ['plan'] },
+        {
+          id: 'report',
+          kind: 'tool',
+          tool: 'noop',
+          dependsOn: ['left', 'right'],
+          with: { goal: '${{ context.goal }}', files: '${{ context.files }}' },
+        },
+      ],
+    });
+    const run = await waitForRun(api, runId, isClosed);
+    expect(run.status).toBe('completed');
+    expect(run.output).toEqual({ goal: 'ship it', files: expect.arrayContaining(['a.ts', 'b.ts']) });
+    expect(run.context.values.files).toHaveLength(2);
+    expect(run.context.writes.map((write) => [write.stepId, write.key])).toEqual([
+      ['plan', 'goal'],
+      expect.arrayContaining(['files']),
+      expect.arrayContaining(['files']),
+    ]);
+    expect(run.context.conflicts).toEqual([
+      {
+        key: 'files',
+        steps: expect.arrayContaining(['left', 'right']),
+        policy: 'merge',
+        resolution: 'the values were merged',
+      },
+    ]);
+    expect(run.steps.find((step) => step.id === 'report')?.contextVersion).toBe(3);
+  });
+});
+
 describe('graph features', () => {
   it("maps the spec priority to Temporal's priority key and keeps a title in the memo", async () => {
     const runId = await start({

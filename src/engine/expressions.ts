@@ -8,12 +8,15 @@ import { Environment } from '@marcbachmann/cel-js';
 const environment = new Environment({ homogeneousAggregateLiterals: false })
   .registerVariable('input', 'dyn')
   .registerVariable('steps', 'dyn')
+  .registerVariable('context', 'dyn')
   .registerVariable('item', 'dyn')
   .registerVariable('index', 'int');
 
 export type ExpressionContext = {
   input: Record<string, unknown>;
   steps: Record<string, { output: unknown; status: string }>;
+  /** The run's shared context, as of the version the step started from. */
+  context?: Record<string, unknown>;
   item?: unknown;
   index?: number;
 };

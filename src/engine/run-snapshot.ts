@@ -63,6 +63,8 @@ export const StepSnapshot = z.object({
   deadline: z.iso.datetime().optional(),
   decision: Decision.optional(),
   model: ModelUse.optional(),
+  /** The shared-context version the step started from. */
+  contextVersion: z.number().int().optional(),
   /** For a foreach step: how many items are done out of how many. */
   items: z.object({ done: z.number().int(), total: z.number().int() }).optional(),
 });
@@ -76,6 +78,32 @@ export const CompensationRecord = z.object({
   error: z.string().optional(),
 });
 export type CompensationRecord = z.infer<typeof CompensationRecord>;
+
+export const ContextWrite = z.object({
+  stepId: z.string(),
+  key: z.string(),
+  version: z.number().int(),
+  at: z.iso.datetime(),
+});
+export type ContextWrite = z.infer<typeof ContextWrite>;
+
+export const ContextConflict = z.object({
+  key: z.string(),
+  /** The earlier writer, then the one whose write collided with it. */
+  steps: z.tuple([z.string(), z.string()]),
+  policy: z.string(),
+  resolution: z.string(),
+});
+export type ContextConflict = z.infer<typeof ContextConflict>;
+
+/** The run's shared context: its values, every write (the messages between steps), and conflicts. */
+export const SharedContextSnapshot = z.object({
+  version: z.number().int(),
+  values: z.record(z.string(), z.unknown()),
+  writes: z.array(ContextWrite),
+  conflicts: z.array(ContextConflict),
+});
+export type SharedContextSnapshot = z.infer<typeof SharedContextSnapshot>;
 
 /** The full state of a run: what the run-state query answers and GET /api/runs/:runId returns. */
 export const RunSnapshot = z.object({
@@ -91,6 +119,7 @@ export const RunSnapshot = z.object({
   compensations: z.array(CompensationRecord),
   /** What the run's model calls have cost so far, failed attempts included. */
   costUsd: z.number(),
+  context: SharedContextSnapshot,
   output: z.unknown().optional(),
   error: z.string().optional(),
 });

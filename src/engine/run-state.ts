@@ -5,8 +5,10 @@ import {
   type CompensationRecord,
   type Decision,
   type RunSnapshot,
+  type SharedContextSnapshot,
   type StepSnapshot,
 } from './run-snapshot';
+import { SharedContext } from './shared-context';
 import type { RunInput, Spec, Step } from './spec';
 import { resolveTemplates } from './template';
 
@@ -22,6 +24,7 @@ export type CarriedState = {
   paused: boolean;
   version: number;
   costUsd: number;
+  context?: SharedContextSnapshot;
 };
 
 const settled: readonly string[] = [StepStatus.Completed, StepStatus.Skipped];
@@ -44,6 +47,7 @@ export class RunState {
   private endedAt: string | undefined;
   private changes = 0;
   private cost = 0;
+  private shared = new SharedContext();
   spec: Spec;
   readonly input: RunInput;
   private readonly startedAt: string;
@@ -60,6 +64,7 @@ export class RunState {
       this.paused = from.paused;
       this.changes = from.version;
       this.cost = from.costUsd;
+      if (from.context) this.shared = SharedContext.from(from.context);
       for (const [id, record] of Object.entries(from.records)) this.records.set(id, { ...record });
     } else {
       this.startedAt = from.startedAt.toISOString();
@@ -148,7 +153,7 @@ export class RunState {
       if (settled.includes(record.status))
         steps[id] = { output: record.output ?? null, status: record.status };
     }
-    return { input: this.input, steps, ...extra };
+    return { input: this.input, steps, context: this.shared.read(), ...extra };
   }
 
   get costUsd(): number {
@@ -163,11 +168,21 @@ export class RunState {
   }
 
   start(stepId: string, now: Date, extra: Partial<StepRecord> = {}): void {
-    this.update(stepId, { status: StepStatus.Running, startedAt: now.toISOString(), ...extra });
+    this.update(stepId, {
+      status: StepStatus.Running,
+      startedAt: now.toISOString(),
+      contextVersion: this.shared.currentVersion,
+      ...extra,
+    });
   }
 
   wait(stepId: string, now: Date, extra: Pick<StepRecord, 'message' | 'deadline'>): void {
-    this.update(stepId, { status: StepStatus.Waiting, startedAt: now.toISOString(), ...extra });
+    this.update(stepId, {
+      status: StepStatus.Waiting,
+      startedAt: now.toISOString(),
+      contextVersion: this.shared.currentVersion,
+      ...extra,
+    });
   }
 
   progress(stepId: string, items: { done: number; total: number }): void {
@@ -193,6 +208,20 @@ export class RunState {
       ...extra,
     });
     this.completionOrder.push(stepId);
+    this.publish(stepId, now);
+  }
+
+  /** Writes what the step's `publish` names to the shared context; a template that fails fails the step. */
+  private publish(stepId: string, now: Date): void {
+    const { publish } = this.step(stepId);
+    if (!publish) return;
+    try {
+      const values = resolveTemplates(publish, this.expressionContext()) as Record<string, unknown>;
+      const base = this.record(stepId).contextVersion ?? 0;
+      this.shared.write(stepId, values, base, this.spec.contextPolicy, now.toISOString());
+    } catch (err) {
+      this.fail(stepId, `publishing to the shared context failed: ${(err as Error).message}`, undefined, now);
+    }
   }
 
   /** Records a step's failure; the run fails with it, and no further step starts. */
@@ -321,6 +350,7 @@ export class RunState {
       paused: this.paused,
       version: this.changes,
       costUsd: this.cost,
+      context: this.shared.snapshot(),
     };
   }
 
@@ -340,6 +370,7 @@ export class RunState {
       })),
       compensations: this.compensations.map((record) => ({ ...record })),
       costUsd: this.cost,
+      context: this.shared.snapshot(),
       ...(this.output !== undefined && { output: this.output }),
       ...(this.error !== undefined && { error: this.error }),
     };

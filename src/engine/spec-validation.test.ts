@@ -17,6 +17,7 @@ describe('parseSpec', () => {
       spec: {
         name: 's',
         maxParallel: 10,
+        contextPolicy: 'last-writer',
         steps: [{ id: 'a', kind: 'tool', tool: 'shell', dependsOn: [], with: { run: 'true' } }],
       },
     });

@@ -169,8 +169,9 @@ function checkStep(step: Step, index: number, spec: Spec, acyclic: boolean): Spe
   }
   if (step.kind === StepKind.Tool && step.tool === ToolName.Shell)
     issues.push(...refuseTemplatedRun(step.with.run, at(['with', 'run'])));
+  const own = readable ? new Set([...readable, step.id]) : undefined;
+  if (step.publish) check(findReferences(step.publish, ['publish']), own, false);
   if (step.compensate) {
-    const own = readable ? new Set([...readable, step.id]) : undefined;
     check(findReferences(step.compensate.with, ['compensate', 'with']), own, step.foreach !== undefined);
     if (step.compensate.tool === ToolName.Shell) {
       issues.push(...refuseTemplatedRun(step.compensate.with.run, at(['compensate', 'with', 'run'])));

@@ -94,6 +94,16 @@ const stepBase = {
       parallelism: z.number().int().min(1).max(1000).default(10),
     })
     .optional(),
+  /**
+   * Writes to the run's shared context when the step completes: each key's value is a template that may
+   * read the step's own output. Later steps read it as `context.<key>`.
+   */
+  publish: z
+    .record(
+      z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a context key has letters, digits and _'),
+      z.unknown(),
+    )
+    .optional(),
 };
 
 export const ToolStep = z.discriminatedUnion('tool', [
@@ -165,6 +175,11 @@ const specFields = {
   budget: z.strictObject({ usd: z.number().nonnegative() }).optional(),
   /** Temporal's priority key: 1 is the most urgent, 5 the least. */
   priority: z.number().int().min(1).max(5).optional(),
+  /**
+   * How parallel writes to the same shared-context key are resolved: the later writer wins, or the
+   * values merge (objects key by key, lists concatenated; other values fall back to the later writer).
+   */
+  contextPolicy: z.enum(['last-writer', 'merge']).default('last-writer'),
 };
 
 export const SubworkflowStep = z.strictObject({

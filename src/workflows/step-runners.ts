@@ -100,11 +100,14 @@ function agentActivities({ timeout, retry }: Pick<AgentStep, 'timeout' | 'retry'
 async function runAgentStep(run: RunState, step: AgentStep, context: ExpressionContext): Promise<StepResult> {
   const args = resolveTemplates(step.with, context) as AgentStep['with'];
   const budget = run.spec.budget && { limitUsd: run.spec.budget.usd, spentUsd: run.costUsd };
+  const shared = context.context ?? {};
   const result = await agentActivities(step).runAgent({
     runId: workflowInfo().workflowId,
     stepId: step.id,
     agent: step.agent,
     ...args,
+    // The agent sees the shared context as of the version its step started from.
+    ...(Object.keys(shared).length > 0 && { context: { ...args.context, sharedContext: shared } }),
     ...(budget && { budget }),
   });
   run.addCost(result.costUsd);
