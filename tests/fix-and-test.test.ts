@@ -128,3 +128,56 @@ it('refuses a tool call that reads ../../etc/passwd, records it on the step, and
   ]);
   expect(result.steps[1]).toMatchObject({ status: 'completed', output: { went: 'on' } });
 });
+
+it('lets an agent ask another agent a question, runs the answer as a child step, and keeps the message', async () => {
+  const models = Object.fromEntries(
+    ['qwen2.5-coder:7b', 'llama3.1:8b', 'gpt-4o-mini', 'gpt-4o', 'deepseek-chat', 'deepseek-reasoner'].map(
+      (id) => [id, {}],
+    ),
+  );
+  fake.setScript({
+    models,
+    replies: [
+      {
+        match: { agent: 'code-generator', prompt: '[design turn 1]' },
+        toolCalls: [
+          {
+            name: 'ask_agent',
+            arguments: { agent: 'architecture-advisor', question: 'Where should a cache live?' },
+          },
+        ],
+      },
+      {
+        match: { agent: 'architecture-advisor', prompt: '[design_ask1 turn 1]' },
+        json: {
+          overview: 'Keep it in the API process.',
+          recommendations: [{ title: 'In-process LRU', rationale: 'One process', effort: 'small' }],
+        },
+      },
+      {
+        match: { agent: 'code-generator', prompt: '[design turn 2]' },
+        json: { summary: 'Followed the advice: an in-process LRU.', filesChanged: [] },
+      },
+    ],
+  });
+  const spec = {
+    name: 'ask',
+    steps: [{ id: 'design', kind: 'agent', agent: 'code-generator', with: { task: 'Add a cache.' } }],
+  };
+  const response = await postJson(`${api.baseUrl}/api/runs`, { spec });
+  const result = await waitForRun(api, response.body.runId as string, isClosed, 60_000);
+  expect(result.status, result.error).toBe('completed');
+  expect(result.steps[0]?.output).toMatchObject({
+    output: { summary: 'Followed the advice: an in-process LRU.' },
+  });
+  expect(result.messages).toEqual([
+    {
+      stepId: 'design',
+      from: 'code-generator',
+      to: 'architecture-advisor',
+      question: 'Where should a cache live?',
+      answer: expect.stringContaining('Keep it in the API process.'),
+      at: expect.any(String),
+    },
+  ]);
+});

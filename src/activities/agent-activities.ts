@@ -2,8 +2,9 @@ import { join } from 'node:path';
 import { activityInfo, Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { CompensationKind, type AgentDefinition } from '../agents/agent-definition';
-import { taskPrompt } from '../agents/agent-output';
+import { continueNote, taskPrompt } from '../agents/agent-output';
 import {
+  type AgentResume,
   AgentProgress,
   AgentStepInput,
   CompensateAgentInput,
@@ -88,8 +89,9 @@ export const createAgentActivities = ({
       };
       const ticker = setInterval(beat, HEARTBEAT_EVERY_MS);
       try {
-        const { output, progress } = await runAgentLoop(runtime, agent, input, start, {
+        const { output, pending, progress } = await runAgentLoop(runtime, agent, input, start, {
           signal: context.cancellationSignal,
+          knowsAgent: (id) => registry.agents.has(id),
           tools: {
             root,
             settings,
@@ -112,6 +114,7 @@ export const createAgentActivities = ({
           iterations: progress.iteration,
           ...(progress.snapshotRef && { snapshotRef: progress.snapshotRef }),
           workspace: root,
+          ...(pending && { pending, resume: progress }),
         };
       } catch (err) {
         await finish?.({ ok: false, costUsd: last.costUsd });
@@ -177,6 +180,7 @@ async function startingPoint(
 ): Promise<AgentProgress> {
   const resumed = AgentProgress.safeParse(activityInfo().heartbeatDetails);
   if (resumed.success && resumed.data.messages.length > 0) return resumed.data;
+  if (input.resume) return answered(input.resume, input.stepId);
   const earlier = resumed.success ? resumed.data : undefined;
   const mutates = agent.tools.some((name) => toolBox.get(name)?.mutates);
   const snapshotRef =
@@ -190,6 +194,24 @@ async function startingPoint(
     usage: earlier?.usage ?? { inputTokens: 0, outputTokens: 0 },
     costUsd: earlier?.costUsd ?? 0,
     ...(snapshotRef && { snapshotRef }),
+  };
+}
+
+/** The paused conversation, with the other agent's answer given to the model as the ask_agent result. */
+function answered({ progress, answer }: AgentResume, stepId: string): AgentProgress {
+  return {
+    ...progress,
+    messages: [
+      ...progress.messages,
+      {
+        role: 'tool',
+        toolCallId: answer.toolCallId,
+        name: 'ask_agent',
+        content: JSON.stringify({ agent: answer.agent, answer: answer.content }),
+      },
+      { role: 'user', content: continueNote(stepId, progress.iteration + 1, ['ask_agent']) },
+    ],
+    transcript: [...progress.transcript, `${progress.iteration}. ${answer.agent} answered`],
   };
 }
 

@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { AgentDefinition } from '../agents/agent-definition';
 import { continueNote, outputContract, parseAgentAnswer, repairNote } from '../agents/agent-output';
-import type { AgentProgress, AgentStepInput } from '../agents/agent-step-input';
+import type { AgentProgress, AgentQuestion, AgentStepInput } from '../agents/agent-step-input';
 import {
   callOneModel,
   estimateInputTokens,
@@ -12,6 +12,7 @@ import { failsOver, ModelFailureType } from '../models/model-failures';
 import type { ModelRuntime } from '../models/model-runtime';
 import type { ToolCall, ToolSpec } from '../models/provider-adapter';
 import { planRoute, UnknownModelError, type RouteCandidate } from '../models/router-policy';
+import { askAgentTool, AskAgentArgs } from '../tools/ask-agent-tool';
 import { toolBox } from '../tools/tool-box';
 import { capText, invokeTool, toolSpec, type ToolContext } from '../tools/tool-kit';
 
@@ -20,6 +21,8 @@ export type LoopHooks = {
   tools: Omit<ToolContext, 'signal'>;
   /** Called after every turn with everything needed to resume. */
   onProgress: (progress: AgentProgress) => void;
+  /** Whether the registry has an agent, for ask_agent. */
+  knowsAgent: (id: string) => boolean;
 };
 
 /** Failures a later attempt may not meet; the retry resumes the conversation from the heartbeat. */
@@ -77,7 +80,7 @@ export async function runAgentLoop(
   input: AgentStepInput,
   start: AgentProgress,
   hooks: LoopHooks,
-): Promise<{ output: unknown; progress: AgentProgress }> {
+): Promise<{ output?: unknown; pending?: AgentQuestion; progress: AgentProgress }> {
   const tools = agent.tools.flatMap((name) => toolBox.get(name) ?? []);
   const specs = tools.map(toolSpec);
   const system = agent.system + outputContract(agent.output);
@@ -185,6 +188,11 @@ export async function runAgentLoop(
     const names: string[] = [];
     for (const toolCall of calls) {
       names.push(toolCall.name);
+      const question = askedQuestion(agent, toolCall, state, hooks);
+      if (question) {
+        hooks.onProgress(state);
+        return { pending: question, progress: state };
+      }
       await runToolCall(agent, toolCall, state, hooks);
     }
     state.messages.push({ role: 'user', content: continueNote(input.stepId, state.iteration + 1, names) });
@@ -194,6 +202,44 @@ export async function runAgentLoop(
     'AgentIterationLimit',
     `agent "${agent.id}" in step "${input.stepId}" gave no final answer in ${maxIterations} iterations`,
   );
+}
+
+/**
+ * An ask_agent call the agent may make, to an agent that exists: the loop pauses and hands it to the
+ * workflow. A call it may not make goes back to the model as a refused tool call, like any other.
+ */
+function askedQuestion(
+  agent: AgentDefinition,
+  toolCall: ToolCall,
+  state: AgentProgress,
+  hooks: LoopHooks,
+): AgentQuestion | undefined {
+  if (toolCall.name !== askAgentTool.name || !agent.tools.includes(askAgentTool.name)) return undefined;
+  const args = AskAgentArgs.safeParse(toolCall.arguments);
+  const problem = !args.success
+    ? `ask_agent needs {agent, question}: ${args.error.issues[0]?.message ?? 'invalid arguments'}`
+    : !hooks.knowsAgent(args.data.agent)
+      ? `there is no agent "${args.data.agent}" to ask`
+      : args.data.agent === agent.id
+        ? 'an agent cannot ask itself'
+        : undefined;
+  if (problem || !args.success) {
+    const error = problem ?? 'invalid arguments';
+    state.toolCalls.push({ tool: toolCall.name, ok: false, error });
+    state.messages.push({
+      role: 'tool',
+      toolCallId: toolCall.id,
+      name: toolCall.name,
+      content: JSON.stringify({ error }),
+    });
+    return undefined;
+  }
+  state.lastTool = toolCall.name;
+  state.toolCalls.push({ tool: toolCall.name, ok: true });
+  state.transcript.push(
+    `${state.iteration}. ask_agent ${args.data.agent}: ${brief({ question: args.data.question })}`,
+  );
+  return { agent: args.data.agent, question: args.data.question, toolCallId: toolCall.id };
 }
 
 function count(state: AgentProgress, reply: CallModelResult): void {

@@ -16,8 +16,20 @@ export const AgentStepInput = z.strictObject({
   /** Like a model step: checked before every model call of the loop. */
   budget: z.strictObject({ limitUsd: z.number().min(0), spentUsd: z.number().min(0) }).optional(),
   maxIterations: z.int().positive().max(100).optional(),
+  /** Continues a loop that paused to ask another agent: its conversation, and the answer. */
+  get resume() {
+    return AgentResume.optional();
+  },
 });
 export type AgentStepInput = z.infer<typeof AgentStepInput>;
+
+/** A question an agent asked another through ask_agent; the workflow answers it with a child step. */
+export const AgentQuestion = z.strictObject({
+  agent: z.string(),
+  question: z.string(),
+  toolCallId: z.string(),
+});
+export type AgentQuestion = z.infer<typeof AgentQuestion>;
 
 export const AgentToolCallRecord = z.strictObject({
   tool: z.string(),
@@ -41,6 +53,13 @@ export const AgentStepResult = z.strictObject({
   /** The workspace snapshot taken before the step, which its compensation restores. */
   snapshotRef: z.string().optional(),
   workspace: z.string(),
+  /** Set when the loop paused to ask another agent; `resume` holds what continues it. */
+  get pending() {
+    return AgentQuestion.optional();
+  },
+  get resume() {
+    return AgentProgress.optional();
+  },
 });
 export type AgentStepResult = z.infer<typeof AgentStepResult>;
 
@@ -57,6 +76,12 @@ export const AgentProgress = z.object({
   snapshotRef: z.string().optional(),
 });
 export type AgentProgress = z.infer<typeof AgentProgress>;
+
+export const AgentResume = z.strictObject({
+  progress: AgentProgress,
+  answer: z.strictObject({ agent: z.string(), content: z.string(), toolCallId: z.string() }),
+});
+export type AgentResume = z.infer<typeof AgentResume>;
 
 /** The compensation activity's input: the step's agent and what its result recorded. */
 export const CompensateAgentInput = z.strictObject({

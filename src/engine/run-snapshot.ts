@@ -105,6 +105,17 @@ export const SharedContextSnapshot = z.object({
 });
 export type SharedContextSnapshot = z.infer<typeof SharedContextSnapshot>;
 
+/** A question one agent asked another through ask_agent, and the answer, kept for the UI. */
+export const AgentMessage = z.object({
+  stepId: z.string(),
+  from: z.string(),
+  to: z.string(),
+  question: z.string(),
+  answer: z.string(),
+  at: z.iso.datetime(),
+});
+export type AgentMessage = z.infer<typeof AgentMessage>;
+
 /** The full state of a run: what the run-state query answers and GET /api/runs/:runId returns. */
 export const RunSnapshot = z.object({
   runId: z.string(),
@@ -120,6 +131,7 @@ export const RunSnapshot = z.object({
   /** What the run's model calls have cost so far, failed attempts included. */
   costUsd: z.number(),
   context: SharedContextSnapshot,
+  messages: z.array(AgentMessage),
   output: z.unknown().optional(),
   error: z.string().optional(),
 });

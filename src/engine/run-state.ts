@@ -6,6 +6,7 @@ import {
   type Decision,
   type RunSnapshot,
   type SharedContextSnapshot,
+  type AgentMessage,
   type StepSnapshot,
 } from './run-snapshot';
 import { SharedContext } from './shared-context';
@@ -25,6 +26,7 @@ export type CarriedState = {
   version: number;
   costUsd: number;
   context?: SharedContextSnapshot;
+  messages?: AgentMessage[];
 };
 
 const settled: readonly string[] = [StepStatus.Completed, StepStatus.Skipped];
@@ -48,6 +50,7 @@ export class RunState {
   private changes = 0;
   private cost = 0;
   private shared = new SharedContext();
+  private messages: AgentMessage[] = [];
   spec: Spec;
   readonly input: RunInput;
   private readonly startedAt: string;
@@ -65,6 +68,7 @@ export class RunState {
       this.changes = from.version;
       this.cost = from.costUsd;
       if (from.context) this.shared = SharedContext.from(from.context);
+      this.messages = [...(from.messages ?? [])];
       for (const [id, record] of Object.entries(from.records)) this.records.set(id, { ...record });
     } else {
       this.startedAt = from.startedAt.toISOString();
@@ -164,6 +168,12 @@ export class RunState {
   addCost(usd: number): void {
     if (usd === 0) return;
     this.cost += usd;
+    this.changes += 1;
+  }
+
+  /** Keeps a question an agent asked another, with its answer. */
+  recordMessage(message: AgentMessage): void {
+    this.messages.push(message);
     this.changes += 1;
   }
 
@@ -351,6 +361,7 @@ export class RunState {
       version: this.changes,
       costUsd: this.cost,
       context: this.shared.snapshot(),
+      messages: this.messages,
     };
   }
 
@@ -371,6 +382,7 @@ export class RunState {
       compensations: this.compensations.map((record) => ({ ...record })),
       costUsd: this.cost,
       context: this.shared.snapshot(),
+      messages: this.messages.map((message) => ({ ...message })),
       ...(this.output !== undefined && { output: this.output }),
       ...(this.error !== undefined && { error: this.error }),
     };

@@ -1,3 +1,4 @@
+import { askAgentTool } from './ask-agent-tool';
 import { browserTools } from './browser-tool';
 import { runCommandTool } from './command-tool';
 import { deployTools } from './deploy-tool';
@@ -17,6 +18,7 @@ export const toolBox: ReadonlyMap<string, Tool> = new Map(
     ...httpTools,
     ...browserTools,
     ...deployTools,
+    askAgentTool,
   ].map((tool) => [tool.name, tool]),
 );
 

@@ -16,7 +16,7 @@ import { evaluateExpression } from '../engine/expressions';
 import type { RunState } from '../engine/run-state';
 import type { ModelUse, RunSnapshot } from '../engine/run-snapshot';
 import type { AgentActivities } from '../activities/agent-activities';
-import type { AgentStepResult } from '../agents/agent-step-input';
+import type { AgentStepInput, AgentStepResult } from '../agents/agent-step-input';
 import type {
   AgentStep,
   ApprovalStep,
@@ -99,22 +99,53 @@ function agentActivities({ timeout, retry }: Pick<AgentStep, 'timeout' | 'retry'
 
 async function runAgentStep(run: RunState, step: AgentStep, context: ExpressionContext): Promise<StepResult> {
   const args = resolveTemplates(step.with, context) as AgentStep['with'];
-  const budget = run.spec.budget && { limitUsd: run.spec.budget.usd, spentUsd: run.costUsd };
   const shared = context.context ?? {};
-  const result = await agentActivities(step).runAgent({
+  const input = {
     runId: workflowInfo().workflowId,
     stepId: step.id,
     agent: step.agent,
     ...args,
     // The agent sees the shared context as of the version its step started from.
     ...(Object.keys(shared).length > 0 && { context: { ...args.context, sharedContext: shared } }),
-    ...(budget && { budget }),
-  });
-  run.addCost(result.costUsd);
+  };
+  const budget = () => run.spec.budget && { limitUsd: run.spec.budget.usd, spentUsd: run.costUsd };
+  const call = async (request: AgentStepInput) => {
+    const spend = budget();
+    const result = await agentActivities(step).runAgent({ ...request, ...(spend && { budget: spend }) });
+    // A resumed loop reports its whole cost, the part before the pause included.
+    run.addCost(result.costUsd - (request.resume?.progress.costUsd ?? 0));
+    return result;
+  };
+  let result = await call(input);
+  // An agent that asks another pauses; the workflow runs the other agent as a child step, then resumes it.
+  for (let asked = 1; result.pending && result.resume; asked++) {
+    const { pending, resume } = result;
+    const answer = await call({
+      runId: input.runId,
+      stepId: `${step.id}_ask${asked}`,
+      agent: pending.agent,
+      task: pending.question,
+      context: { askedBy: step.agent },
+    });
+    const content = JSON.stringify(answer.output);
+    run.recordMessage({
+      stepId: step.id,
+      from: step.agent,
+      to: pending.agent,
+      question: pending.question,
+      answer: content,
+      at: new Date().toISOString(),
+    });
+    result = await call({
+      ...input,
+      resume: { progress: resume, answer: { agent: pending.agent, content, toolCallId: pending.toolCallId } },
+    });
+  }
+  const { resume: _resume, pending: _pending, ...output } = result;
   const tools = result.toolCalls.length;
   const refused = result.toolCalls.filter((call) => !call.ok).length;
   return {
-    output: result,
+    output,
     model: {
       modelId: result.modelId,
       provider: '',
