@@ -181,3 +181,51 @@ it('lets an agent ask another agent a question, runs the answer as a child step,
     },
   ]);
 });
+
+it('puts parallel writes to the shared context to the reviewer agent under the reviewer policy', async () => {
+  const models = Object.fromEntries(
+    ['qwen2.5-coder:7b', 'llama3.1:8b', 'gpt-4o-mini', 'gpt-4o', 'deepseek-chat', 'deepseek-reasoner'].map(
+      (id) => [id, {}],
+    ),
+  );
+  fake.setScript({
+    models,
+    replies: [
+      {
+        match: { agent: 'reviewer', prompt: '_review1 turn 1]' },
+        json: { verdict: 'reject', score: 3, reasons: ['the earlier plan is simpler'] },
+      },
+    ],
+  });
+  const write = (id: string, plan: string) => ({
+    id,
+    kind: 'tool',
+    tool: 'noop',
+    with: { plan },
+    publish: { plan },
+  });
+  const spec = {
+    name: 'review',
+    contextPolicy: 'reviewer',
+    steps: [
+      write('left', 'cache in memory'),
+      write('right', 'cache in redis'),
+      {
+        id: 'use',
+        kind: 'tool',
+        tool: 'noop',
+        dependsOn: ['left', 'right'],
+        with: { plan: '${{ context.plan }}' },
+      },
+    ],
+  };
+  const response = await postJson(`${api.baseUrl}/api/runs`, { spec });
+  const result = await waitForRun(api, response.body.runId as string, isClosed, 60_000);
+  expect(result.status, result.error).toBe('completed');
+  const [conflict] = result.context.conflicts;
+  expect(conflict?.resolution).toMatch(
+    /^the reviewer kept the value from "(left|right)": the earlier plan is simpler$/,
+  );
+  const kept = conflict?.steps[0] === 'left' ? 'cache in memory' : 'cache in redis';
+  expect(result.output).toEqual({ plan: kept });
+});

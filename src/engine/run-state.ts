@@ -9,7 +9,7 @@ import {
   type AgentMessage,
   type StepSnapshot,
 } from './run-snapshot';
-import { SharedContext } from './shared-context';
+import { SharedContext, type PendingReview } from './shared-context';
 import type { RunInput, Spec, Step } from './spec';
 import { resolveTemplates } from './template';
 
@@ -218,20 +218,32 @@ export class RunState {
       ...extra,
     });
     this.completionOrder.push(stepId);
-    this.publish(stepId, now);
   }
 
-  /** Writes what the step's `publish` names to the shared context; a template that fails fails the step. */
-  private publish(stepId: string, now: Date): void {
+  /**
+   * Writes what a step's `publish` names to the shared context, before the step counts as complete,
+   * so no dependent reads a value a review may still change. Throws when a template fails.
+   */
+  publish(stepId: string, output: unknown, now: Date): PendingReview[] {
     const { publish } = this.step(stepId);
-    if (!publish) return;
+    if (!publish) return [];
+    const context = this.expressionContext();
+    context.steps[stepId] = { output, status: StepStatus.Completed };
+    let values: Record<string, unknown>;
     try {
-      const values = resolveTemplates(publish, this.expressionContext()) as Record<string, unknown>;
-      const base = this.record(stepId).contextVersion ?? 0;
-      this.shared.write(stepId, values, base, this.spec.contextPolicy, now.toISOString());
+      values = resolveTemplates(publish, context) as Record<string, unknown>;
     } catch (err) {
-      this.fail(stepId, `publishing to the shared context failed: ${(err as Error).message}`, undefined, now);
+      throw new Error(`publishing to the shared context failed: ${(err as Error).message}`);
     }
+    const base = this.record(stepId).contextVersion ?? 0;
+    const reviews = this.shared.write(stepId, values, base, this.spec.contextPolicy, now.toISOString());
+    this.changes += 1;
+    return reviews;
+  }
+
+  settleReview(review: PendingReview, approved: boolean, reasons: string, now: Date): void {
+    this.shared.settle(review, approved, reasons, now.toISOString());
+    this.changes += 1;
   }
 
   /** Records a step's failure; the run fails with it, and no further step starts. */

@@ -52,4 +52,22 @@ describe('SharedContext', () => {
     expect(next.currentVersion).toBe(1);
     expect(next.read()).toEqual({ k: 1 });
   });
+
+  it('hands parallel writes to the reviewer under reviewer, and puts the earlier value back on reject', () => {
+    const context = new SharedContext();
+    context.write('a', { plan: 'A' }, 0, 'reviewer', at);
+    const [review] = context.write('b', { plan: 'B' }, 0, 'reviewer', at);
+    expect(review).toEqual({
+      conflict: 0,
+      key: 'plan',
+      earlier: { stepId: 'a', value: 'A' },
+      later: { stepId: 'b', value: 'B' },
+    });
+    expect(context.snapshot().conflicts[0]?.resolution).toBe('awaiting the reviewer');
+    context.settle(review!, false, 'A is simpler', at);
+    expect(context.read()).toEqual({ plan: 'A' });
+    expect(context.snapshot().conflicts[0]?.resolution).toBe(
+      'the reviewer kept the value from "a": A is simpler',
+    );
+  });
 });

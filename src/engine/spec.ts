@@ -176,10 +176,11 @@ const specFields = {
   /** Temporal's priority key: 1 is the most urgent, 5 the least. */
   priority: z.number().int().min(1).max(5).optional(),
   /**
-   * How parallel writes to the same shared-context key are resolved: the later writer wins, or the
-   * values merge (objects key by key, lists concatenated; other values fall back to the later writer).
+   * How parallel writes to the same shared-context key are resolved: the later writer wins; the values
+   * merge (objects key by key, lists concatenated; other values fall back to the later writer); or the
+   * reviewer agent judges the later value against the earlier one.
    */
-  contextPolicy: z.enum(['last-writer', 'merge']).default('last-writer'),
+  contextPolicy: z.enum(['last-writer', 'merge', 'reviewer']).default('last-writer'),
 };
 
 export const SubworkflowStep = z.strictObject({

@@ -31,6 +31,7 @@ import {
 import {
   callTool,
   compensateAgentStep,
+  reviewWrite,
   failedModelUse,
   failureAttempt,
   failureMessage,
@@ -118,6 +119,8 @@ async function executeStep(run: RunState, step: Step): Promise<void> {
     const result = step.foreach
       ? await runForeach(run, step)
       : await runStepOnce(run, step, run.expressionContext());
+    const reviews = run.publish(step.id, result.output, new Date());
+    for (const [index, review] of reviews.entries()) await reviewWrite(run, step, review, index + 1);
     run.complete(
       step.id,
       result.output,

@@ -14,6 +14,7 @@ import type { createToolActivities } from '../activities/tool-activities';
 import type { ExpressionContext } from '../engine/expressions';
 import { evaluateExpression } from '../engine/expressions';
 import type { RunState } from '../engine/run-state';
+import type { PendingReview } from '../engine/shared-context';
 import type { ModelUse, RunSnapshot } from '../engine/run-snapshot';
 import type { AgentActivities } from '../activities/agent-activities';
 import type { AgentStepInput, AgentStepResult } from '../agents/agent-step-input';
@@ -156,6 +157,32 @@ async function runAgentStep(run: RunState, step: AgentStep, context: ExpressionC
       attempts: [],
     },
   };
+}
+
+/**
+ * Puts a parallel write to the reviewer agent (the `reviewer` policy): approve keeps the later value,
+ * reject puts the earlier one back. Runs before the writing step counts as complete.
+ */
+export async function reviewWrite(
+  run: RunState,
+  step: Step,
+  review: PendingReview,
+  index: number,
+): Promise<void> {
+  const spend = run.spec.budget && { limitUsd: run.spec.budget.usd, spentUsd: run.costUsd };
+  const result = await agentActivities({}).runAgent({
+    runId: workflowInfo().workflowId,
+    stepId: `${step.id}_review${index}`,
+    agent: 'reviewer',
+    task:
+      `Steps "${review.earlier.stepId}" and "${review.later.stepId}" wrote the shared-context key "${review.key}" in parallel. ` +
+      `Approve to keep the later value, or reject to keep the earlier one.`,
+    context: { key: review.key, earlier: review.earlier, later: review.later },
+    ...(spend && { budget: spend }),
+  });
+  run.addCost(result.costUsd);
+  const verdict = result.output as { verdict?: string; reasons?: string[] };
+  run.settleReview(review, verdict.verdict === 'approve', (verdict.reasons ?? []).join('; '), new Date());
 }
 
 /** Undoes an agent step the way its agent says: most restore the workspace snapshot taken before it. */
