@@ -17,6 +17,7 @@ import { runDeployCommand } from '../tools/deploy-tool';
 import { toolBox } from '../tools/tool-box';
 import { ToolSettings, type ToolSettingsInput } from '../tools/tool-kit';
 import { runAgentLoop } from './agent-loop';
+import { runFolderName } from './workspace';
 import {
   prepareWorkspace,
   restoreWorkspace,
@@ -95,7 +96,7 @@ export const createAgentActivities = ({
           tools: {
             root,
             settings,
-            artifactsDir: join(workspaces.dataDir, 'artifacts', input.runId, input.stepId),
+            artifactsDir: join(workspaces.dataDir, 'artifacts', runFolderName(input.runId), input.stepId),
           },
           onProgress: (progress) => {
             last = structuredClone(progress);

@@ -6,7 +6,7 @@ import { describeIssues, fromZodIssue } from '../engine/spec-validation';
 import { NoopToolInput, ShellToolInput, ToolName } from '../engine/spec';
 import { inlineBlobs, offloadLarge, type BlobStore } from './blob-store';
 import { runShell } from './shell-tool';
-import { runWorkspace } from './workspace';
+import { runFolderName, runWorkspace } from './workspace';
 
 export type ToolCall = {
   stepId: string;
@@ -109,7 +109,7 @@ async function prepareCheckpoint(
   stepId: string,
   last: Heartbeat | undefined,
 ) {
-  const dir = join(dataDir, 'checkpoints', runId);
+  const dir = join(dataDir, 'checkpoints', runFolderName(runId));
   await mkdir(dir, { recursive: true });
   const file = join(dir, stepId);
   await writeFile(file, last?.checkpoint ?? '');

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, realpath, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { runWorkspacePath } from './workspace';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ApplicationFailure } from '@temporalio/common';
@@ -68,8 +69,6 @@ async function withTemporaryIndex<T>(fn: (env: Record<string, string>) => Promis
   }
 }
 
-const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
-
 /**
  * Makes the folder a run works in: a fresh git repo under `<dataDir>/workspaces/<runId>`, or, when
  * the user names a repo, a detached `git worktree` of it there, so their checkout is never touched.
@@ -83,14 +82,7 @@ export async function prepareWorkspace({
   runId: string;
   repo?: string | undefined;
 }): Promise<string> {
-  if (!SAFE_ID.test(runId) || runId.includes('..')) {
-    throw ApplicationFailure.create({
-      type: 'InvalidRunId',
-      message: `run id "${runId}" cannot name a workspace folder: use letters, digits, _, . and -`,
-      nonRetryable: true,
-    });
-  }
-  const dir = join(dataDir, 'workspaces', runId);
+  const dir = runWorkspacePath(dataDir, runId);
   const exists = await stat(join(dir, '.git')).then(
     () => true,
     () => false,

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
+import proto from '@temporalio/proto';
 import { Router } from 'express';
 import { readAgentStatus } from '../agents/agent-status';
 import type { AgentRegistry } from '../agents/registry';
@@ -12,8 +12,8 @@ export async function describeQueueDepth(client: Client, taskQueue: string): Pro
   try {
     const response = await client.workflowService.describeTaskQueue({
       namespace: client.options.namespace,
-      taskQueue: { name: taskQueue, kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
-      taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+      taskQueue: { name: taskQueue, kind: proto.temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+      taskQueueType: proto.temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
       reportStats: true,
     });
     const backlog = response.stats?.approximateBacklogCount;

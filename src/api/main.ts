@@ -1,22 +1,26 @@
 import { Client, Connection } from '@temporalio/client';
+import { loadAgentRegistry } from '../agents/registry';
 import { loadConfig, temporalAddress } from '../config';
 import { loadCatalogue } from '../models/catalogue-loader';
 import { createModelRuntime } from '../models/model-runtime';
-import { createApp } from './app';
-import { listen } from './listen';
+import { loadApiConfig } from './api-config';
+import { startApiServer } from './api-server';
 
 async function main() {
   const config = loadConfig();
+  const api = loadApiConfig();
   const connection = await Connection.connect({ address: temporalAddress(config) });
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
   const models = createModelRuntime({ catalogue: loadCatalogue(), dataDir: config.TROUPE_DATA_DIR });
-  const server = await listen(createApp({ client, config, models }), config.PORT, config.HOST);
+  const agents = await loadAgentRegistry();
+  const server = await startApiServer({ client, config, api, models, agents });
   console.log(`api: listening on http://${config.HOST}:${config.PORT}`);
   const stop = () => {
-    server.close(() => {
-      void connection.close().finally(() => process.disconnect?.());
-    });
-    server.closeAllConnections();
+    void server
+      .close()
+      .finally(
+        () => void connection.close().finally(() => (process.connected ? process.disconnect() : undefined)),
+      );
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

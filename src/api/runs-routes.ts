@@ -1,26 +1,33 @@
-import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { Router } from 'express';
 import { z } from 'zod';
-import { TroupeAgents, TroupeCost, TroupeGoal, TroupeStatus } from '../engine/search-attributes';
 import { RunInput } from '../engine/spec';
+import type { AgentRegistry } from '../agents/registry';
 import { fromZodIssue, parseSpec } from '../engine/spec-validation';
 import { runUrl, type Config } from '../config';
 import type { runWorkflow } from '../workflows/run-workflow';
 import { HttpError, invalidRequest } from './http-error';
+import { parseRequest } from './request-parsing';
 import { controlRun } from './run-control';
+import { cachedRunLister, ListRunsQuery, RunFilter, runIdsMatching } from './run-list';
 import { readRun } from './run-reader';
+import { newRunId, runStartOptions } from './run-start';
+import { SpecName, type SpecStore } from './spec-store';
 import { addStepsUpdate, decideUpdate, pauseUpdate, resumeUpdate } from '../workflows/run-messages';
 
-export const StartRunRequest = z.strictObject({
-  spec: z.union([z.string(), z.record(z.string(), z.unknown())], {
-    error: 'spec must be a spec object or YAML/JSON text',
+export const StartRunRequest = z.union([
+  z.strictObject({
+    spec: z.union([z.string(), z.record(z.string(), z.unknown())], {
+      error: 'spec must be a spec object or YAML/JSON text',
+    }),
+    input: RunInput.default({}),
   }),
-  input: RunInput.default({}),
-});
+  z.strictObject({ specName: SpecName, input: RunInput.default({}) }),
+]);
 export type StartRunRequest = z.infer<typeof StartRunRequest>;
+export const StartRunResponse = z.object({ runId: z.string(), temporalUrl: z.url() });
 
-export const RunIdParam = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$/, 'not a run id');
+export const RunIdParam = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}$/, 'not a run id');
 
 export const DecisionBody = z.strictObject({
   stepId: z.string().min(1),
@@ -28,14 +35,51 @@ export const DecisionBody = z.strictObject({
 });
 export const AddStepsBody = z.strictObject({ steps: z.array(z.unknown()).min(1, 'send at least one step') });
 
+export const ResultQuery = z.strictObject({ wait: z.coerce.number().int().min(0).max(60).default(0) });
+export const RunResult = z.object({
+  runId: z.string(),
+  status: z.string(),
+  output: z.unknown().optional(),
+  error: z.string().optional(),
+});
+
+export const BatchCancelRequest = z.union([
+  z.strictObject({ runIds: z.array(RunIdParam).min(1).max(500) }),
+  z.strictObject({ filter: RunFilter }),
+]);
+export const BatchCancelResponse = z.object({
+  cancelled: z.array(z.string()),
+  skipped: z.array(z.object({ runId: z.string(), reason: z.string() })),
+});
+export const CancelResponse = z.object({ runId: z.string(), status: z.literal('cancelling') });
+
+const BATCH_MAX = 500;
+const closedStatuses = new Set(['completed', 'failed', 'cancelled']);
+
 function runIdOf(value: string): string {
   const runId = RunIdParam.safeParse(value);
   if (!runId.success) throw new HttpError(404, { message: `no run with id "${value}"` });
   return runId.data;
 }
 
-export function runsRoutes({ client, config }: { client: Client; config: Config }): Router {
+/** Runs: start (from a spec or a saved spec), list, read, wait for a result, and control. */
+export function runsRoutes({
+  client,
+  config,
+  specs,
+  listCacheMs = 1000,
+  agents,
+}: {
+  client: Client;
+  config: Config;
+  specs: SpecStore;
+  listCacheMs?: number;
+  /** With the registry, a spec that names an unknown agent is refused before any run starts. */
+  agents?: AgentRegistry;
+}): Router {
+  const context = agents ? { agents: new Set(agents.agents.keys()) } : {};
   const router = Router();
+  const list = cachedRunLister(client, config.TEMPORAL_NAMESPACE, listCacheMs);
 
   router.post('/', async (req, res) => {
     if (req.body === undefined) {
@@ -44,10 +88,15 @@ export function runsRoutes({ client, config }: { client: Client; config: Config 
       });
     }
     const request = StartRunRequest.safeParse(req.body);
-    const specSource = (req.body as { spec?: unknown }).spec;
-    const parsed = typeof specSource === 'string' || isObject(specSource) ? parseSpec(specSource) : undefined;
+    const body = req.body as { spec?: unknown; specName?: unknown };
+    const specSource = body.spec;
+    let parsed =
+      typeof specSource === 'string' || isObject(specSource) ? parseSpec(specSource, context) : undefined;
+    if (request.success && 'specName' in request.data) {
+      parsed = { ok: true, spec: (await specs.get(request.data.specName)).spec };
+    }
     const issues = [
-      ...(request.success ? [] : request.error.issues.flatMap(fromZodIssue)),
+      ...(request.success ? [] : unionIssues(request.error.issues, body)),
       ...(parsed && !parsed.ok
         ? parsed.issues.map((issue) => ({ ...issue, path: ['spec', ...issue.path] }))
         : []),
@@ -55,29 +104,79 @@ export function runsRoutes({ client, config }: { client: Client; config: Config 
     if (!request.success || !parsed?.ok) throw invalidRequest(issues);
 
     const { spec } = parsed;
-    const runId = `${spec.name.toLowerCase()}-${randomUUID().slice(0, 8)}`;
-    const tools = [...new Set(spec.steps.map((step) => (step.kind === 'tool' ? step.tool : step.kind)))];
-    await client.workflow.start<typeof runWorkflow>('runWorkflow', {
-      taskQueue: config.TROUPE_TASK_QUEUE,
-      workflowId: runId,
-      args: [{ spec, input: request.data.input }],
-      memo: { title: spec.description ?? spec.name },
-      ...(spec.priority && { priority: { priorityKey: spec.priority } }),
-      typedSearchAttributes: [
-        { key: TroupeStatus, value: 'running' },
-        { key: TroupeAgents, value: tools },
-        { key: TroupeCost, value: 0 },
-        { key: TroupeGoal, value: spec.description ?? spec.name },
-      ],
-    });
+    const runId = newRunId(spec);
+    const { workflowType: _type, ...options } = runStartOptions(config, spec, request.data.input);
+    await client.workflow.start<typeof runWorkflow>('runWorkflow', { ...options, workflowId: runId });
     res
       .status(201)
       .location(`${req.baseUrl}/${runId}`)
       .json({ runId, temporalUrl: runUrl(config, runId) });
   });
 
+  router.get('/', async (req, res) => {
+    const query = parseRequest(ListRunsQuery, req.query, 'query');
+    res.json(await list(query));
+  });
+
+  router.post('/cancel', async (req, res) => {
+    const body = parseRequest(BatchCancelRequest, req.body ?? {});
+    const ids =
+      'runIds' in body
+        ? [...new Set(body.runIds)]
+        : await runIdsMatching(client, config.TEMPORAL_NAMESPACE, body.filter, BATCH_MAX);
+    const outcomes = await Promise.all(
+      ids.map(async (runId) => {
+        try {
+          const handle = client.workflow.getHandle(runId);
+          const { status, type } = await handle.describe();
+          if (type !== 'runWorkflow') return { runId, reason: 'not a Troupe run' };
+          if (status.name !== 'RUNNING') return { runId, reason: `has ended (${status.name.toLowerCase()})` };
+          await handle.cancel();
+          return { runId };
+        } catch (err) {
+          return {
+            runId,
+            reason: (err as Error).name === 'WorkflowNotFoundError' ? 'no such run' : (err as Error).message,
+          };
+        }
+      }),
+    );
+    res.status(202).json({
+      cancelled: outcomes.filter((outcome) => !('reason' in outcome)).map((outcome) => outcome.runId),
+      skipped: outcomes.filter(
+        (outcome): outcome is { runId: string; reason: string } => 'reason' in outcome,
+      ),
+    });
+  });
+
   router.get('/:runId', async (req, res) => {
     res.json(await readRun(client, runIdOf(req.params.runId)));
+  });
+
+  router.get('/:runId/result', async (req, res) => {
+    const runId = runIdOf(req.params.runId);
+    const { wait } = parseRequest(ResultQuery, req.query, 'query');
+    let run = await readRun(client, runId);
+    if (!closedStatuses.has(run.status) && wait > 0) {
+      const closed = client.workflow
+        .getHandle(runId)
+        .result()
+        .then(
+          () => undefined,
+          () => undefined,
+        );
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([closed, new Promise((resolve) => (timer = setTimeout(resolve, wait * 1000)))]);
+      clearTimeout(timer);
+      run = await readRun(client, runId);
+    }
+    const done = closedStatuses.has(run.status);
+    res.status(done ? 200 : 202).json({
+      runId,
+      status: run.status,
+      ...(done && run.output !== undefined && { output: run.output }),
+      ...(run.error && { error: run.error }),
+    });
   });
 
   router.post('/:runId/pause', async (req, res) => {
@@ -112,9 +211,7 @@ export function runsRoutes({ client, config }: { client: Client; config: Config 
   ] as const) {
     router.post(`/:runId/${path}`, async (req, res) => {
       const runId = runIdOf(req.params.runId);
-      const body = DecisionBody.safeParse(req.body ?? {});
-      if (!body.success) throw invalidRequest(body.error.issues.flatMap(fromZodIssue));
-      const decision = { ...body.data, approved };
+      const decision = { ...parseRequest(DecisionBody, req.body ?? {}), approved };
       res.json(
         await controlRun(client, runId, (handle) => handle.executeUpdate(decideUpdate, { args: [decision] })),
       );
@@ -123,16 +220,22 @@ export function runsRoutes({ client, config }: { client: Client; config: Config 
 
   router.post('/:runId/steps', async (req, res) => {
     const runId = runIdOf(req.params.runId);
-    const body = AddStepsBody.safeParse(req.body ?? {});
-    if (!body.success) throw invalidRequest(body.error.issues.flatMap(fromZodIssue));
+    const body = parseRequest(AddStepsBody, req.body ?? {});
     res.json(
-      await controlRun(client, runId, (handle) =>
-        handle.executeUpdate(addStepsUpdate, { args: [body.data] }),
-      ),
+      await controlRun(client, runId, (handle) => handle.executeUpdate(addStepsUpdate, { args: [body] })),
     );
   });
 
   return router;
+}
+
+/** Issues of the start-request union, reported against the branch the body was aiming for. */
+function unionIssues(issues: z.core.$ZodIssue[], body: { spec?: unknown; specName?: unknown }) {
+  const branch = 'specName' in body && !('spec' in body) ? 1 : 0;
+  const chosen = issues.flatMap((issue) =>
+    issue.code === 'invalid_union' && issue.errors[branch] ? issue.errors[branch] : [issue],
+  );
+  return chosen.flatMap(fromZodIssue);
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

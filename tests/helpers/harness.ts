@@ -8,6 +8,8 @@ import { fileURLToPath } from 'node:url';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowBundle } from '@temporalio/worker';
 import { createApp } from '../../src/api/app';
+import { ApiConfig } from '../../src/api/api-config';
+import { startApiServer } from '../../src/api/api-server';
 import { Config } from '../../src/config';
 import type { RunSnapshot } from '../../src/engine/run-snapshot';
 import { createTroupeWorkers, type TroupeWorkerOptions } from '../../src/workers/worker';
@@ -126,3 +128,30 @@ export async function waitForRun(
 }
 
 export const isClosed = (run: RunSnapshot) => ['completed', 'failed', 'cancelled'].includes(run.status);
+
+/**
+ * The whole API server (REST, Socket.IO, metrics, auth) on a free port, as `npm run api` runs it.
+ * `apiEnv` holds API settings such as TROUPE_AUTH; `lines` collects what the server prints.
+ */
+export async function startApiServerForTest(
+  env: TestWorkflowEnvironment,
+  name: string,
+  { apiEnv = {}, dataDir }: { apiEnv?: Record<string, string>; dataDir?: string } = {},
+): Promise<Api & { lines: string[] }> {
+  const config = Config.parse({
+    TEMPORAL_ADDRESS: env.address,
+    TROUPE_TASK_QUEUE: testQueue(name),
+    TROUPE_DATA_DIR: dataDir ?? (await mkdtemp(join(tmpdir(), 'troupe-test-'))),
+  });
+  const lines: string[] = [];
+  const server = await startApiServer({
+    client: env.client,
+    config,
+    api: ApiConfig.parse(apiEnv),
+    port: 0,
+    host: '127.0.0.1',
+    log: (line) => lines.push(line),
+  });
+  const { port } = server.server.address() as AddressInfo;
+  return { baseUrl: `http://127.0.0.1:${port}`, config, lines, close: server.close };
+}

@@ -1,0 +1,151 @@
+import type { Server as HttpServer } from 'node:http';
+import type { Client } from '@temporalio/client';
+import { createAdapter } from '@socket.io/redis-adapter';
+import { createClient } from 'redis';
+import { Server, type Socket } from 'socket.io';
+import type { RunSnapshot } from '../engine/run-snapshot';
+import type { Authorizer } from './auth';
+import { HttpError } from './http-error';
+import { diffRun, LiveEvent, SubscribeRequest, type SubscribeAck } from './live-events';
+import { readRun } from './run-reader';
+
+const closed = new Set(['completed', 'failed', 'cancelled']);
+const room = (runId: string) => `run:${runId}`;
+
+export type LiveUpdates = { io: Server; close: () => Promise<void> };
+
+/**
+ * Live run updates over Socket.IO. Each API process polls the `runState` query of the runs its own
+ * clients watch (only while someone watches) and emits a delta to its local sockets when the version
+ * grows, so it works with workers anywhere and several API processes, and writes nothing to history.
+ * Deltas go to local sockets only (`io.local`): with the Redis adapter, every process polls for its own
+ * clients, and a cluster-wide emit would deliver each delta once per process.
+ */
+export async function attachLiveUpdates(
+  server: HttpServer,
+  {
+    client,
+    auth,
+    uiOrigin,
+    redisUrl,
+    pollMs,
+    onStepChange,
+    onClients,
+  }: {
+    client: Client;
+    auth: Authorizer;
+    uiOrigin?: string;
+    redisUrl?: string;
+    pollMs: number;
+    onStepChange?: (status: string) => void;
+    onClients?: (count: number) => void;
+  },
+): Promise<LiveUpdates> {
+  const io = new Server(server, {
+    cors: { origin: uiOrigin ?? false },
+    serveClient: false,
+    maxHttpBufferSize: 64 * 1024,
+  });
+  const redis = redisUrl ? await connectRedis(redisUrl) : undefined;
+  if (redis) io.adapter(createAdapter(redis.pub, redis.sub));
+
+  let stopped = false;
+  const latest = new Map<string, RunSnapshot>();
+  const polling = new Set<string>();
+  const reading = new Map<string, Promise<RunSnapshot>>();
+  const watched = (runId: string) => (io.of('/').adapter.rooms.get(room(runId))?.size ?? 0) > 0;
+
+  const pollOnce = async (runId: string) => {
+    const before = latest.get(runId);
+    const after = await readRun(client, runId).catch(() => undefined);
+    // A subscriber may have replaced the state meanwhile: a delta from the old one would not chain.
+    if (!before || !after || latest.get(runId) !== before) return;
+    if (after.version <= before.version || !watched(runId)) return;
+    latest.set(runId, after);
+    const delta = diffRun(before, after);
+    for (const step of delta.steps) onStepChange?.(step.status);
+    io.local.to(room(runId)).emit(LiveEvent.Delta, delta);
+  };
+
+  const startPolling = (runId: string) => {
+    if (polling.has(runId)) return;
+    polling.add(runId);
+    const loop = async () => {
+      while (watched(runId) && !closed.has(latest.get(runId)?.status ?? '')) {
+        await new Promise((resolve) => setTimeout(resolve, pollMs));
+        if (stopped) break;
+        await pollOnce(runId);
+      }
+      polling.delete(runId);
+      if (!watched(runId)) latest.delete(runId);
+    };
+    void loop();
+  };
+
+  io.use((socket, next) => {
+    const token = (socket.handshake.auth as { token?: unknown }).token;
+    auth
+      .check(typeof token === 'string' ? token : undefined, 'read')
+      .then(() => next())
+      .catch((err: unknown) => next(new Error(err instanceof HttpError ? err.message : 'unauthorized')));
+  });
+
+  io.on('connection', (socket: Socket) => {
+    onClients?.(io.engine.clientsCount);
+    socket.on('disconnect', () => onClients?.(io.engine.clientsCount));
+
+    socket.on(LiveEvent.Subscribe, async (payload: unknown, ack?: (answer: SubscribeAck) => void) => {
+      const reply = typeof ack === 'function' ? ack : () => undefined;
+      const request = SubscribeRequest.safeParse(payload);
+      if (!request.success) return reply({ ok: false, error: 'send {runId: string}' });
+      const { runId } = request.data;
+      if (!latest.has(runId)) {
+        try {
+          // Many clients subscribing at once to a run nobody watched share one read.
+          let read = reading.get(runId);
+          if (!read) {
+            read = readRun(client, runId).finally(() => reading.delete(runId));
+            reading.set(runId, read);
+          }
+          const snapshot = await read;
+          if (!latest.has(runId)) latest.set(runId, snapshot);
+        } catch (err) {
+          return reply({ ok: false, error: err instanceof Error ? err.message : 'cannot read the run' });
+        }
+      }
+      const snapshot = latest.get(runId);
+      if (!snapshot) return reply({ ok: false, error: `run "${runId}" is not available` });
+      // Joining and sending the snapshot in one tick: every later delta starts from this version.
+      const joined = socket.join(room(runId));
+      socket.emit(LiveEvent.Snapshot, { runId, version: snapshot.version, run: snapshot });
+      await joined;
+      reply({ ok: true, version: snapshot.version });
+      if (!closed.has(snapshot.status)) startPolling(runId);
+    });
+
+    socket.on(LiveEvent.Unsubscribe, async (payload: unknown, ack?: (answer: SubscribeAck) => void) => {
+      const request = SubscribeRequest.safeParse(payload);
+      if (request.success) await socket.leave(room(request.data.runId));
+      if (typeof ack === 'function')
+        ack(request.success ? { ok: true, version: 0 } : { ok: false, error: 'send {runId: string}' });
+    });
+  });
+
+  return {
+    io,
+    close: async () => {
+      stopped = true;
+      await io.close();
+      await Promise.all([redis?.pub.quit(), redis?.sub.quit()]).catch(() => undefined);
+    },
+  };
+}
+
+async function connectRedis(url: string) {
+  const pub = createClient({ url });
+  const sub = pub.duplicate();
+  pub.on('error', (err: Error) => console.warn(`redis: ${err.message}`));
+  sub.on('error', (err: Error) => console.warn(`redis: ${err.message}`));
+  await Promise.all([pub.connect(), sub.connect()]);
+  return { pub, sub };
+}

@@ -1,0 +1,132 @@
+import { join } from 'node:path';
+import type { Client } from '@temporalio/client';
+import proto from '@temporalio/proto';
+import type { RequestHandler } from 'express';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Config } from '../config';
+import { RunStatus } from '../engine/run-snapshot';
+import { JsonlCostLedger } from '../models/cost-ledger';
+import { sumBy } from './analytics-routes';
+import { visibilityQuery } from './run-list';
+
+export type ApiMetrics = {
+  registry: Registry;
+  /** Times every request by method, route pattern and status. */
+  timeRequests: RequestHandler;
+  /** Counts a step status change the live-update poller saw. */
+  stepChanged: (status: string) => void;
+  socketClients: Gauge;
+};
+
+/**
+ * Prometheus metrics on a registry of this app's own (not the global one, so tests can build several
+ * apps). Run counts and model spend are read at scrape time from Temporal and the cost ledger.
+ */
+export function createMetrics({ client, config }: { client: Client; config: Config }): ApiMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const latency = new Histogram({
+    name: 'troupe_http_request_duration_seconds',
+    help: 'API request latency',
+    labelNames: ['method', 'route', 'status'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  const steps = new Counter({
+    name: 'troupe_step_status_changes_total',
+    help: 'Step status changes seen by the live-update poller (runs someone watches)',
+    labelNames: ['status'],
+    registers: [registry],
+  });
+  const socketClients = new Gauge({
+    name: 'troupe_socket_clients',
+    help: 'Connected Socket.IO clients',
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'troupe_runs',
+    help: 'Troupe runs by status (Temporal visibility)',
+    labelNames: ['status'],
+    registers: [registry],
+    async collect() {
+      await Promise.all(
+        Object.values(RunStatus).map(async (status) => {
+          const { count } = await client.workflowService.countWorkflowExecutions({
+            namespace: config.TEMPORAL_NAMESPACE,
+            query: visibilityQuery({ status }),
+          });
+          this.set({ status }, Number(count ?? 0));
+        }),
+      ).catch(() => undefined);
+    },
+  });
+  // A default import: Node's ESM loader cannot see this CommonJS package's named exports.
+  const { TaskQueueKind, TaskQueueType } = proto.temporal.api.enums.v1;
+  const queueTypes = {
+    workflow: TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+    activity: TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+  };
+  new Gauge({
+    name: 'troupe_task_queue_pollers',
+    help: "Worker pollers on Troupe's task queue (Temporal DescribeTaskQueue); the API cannot see workers' slots",
+    labelNames: ['type'],
+    registers: [registry],
+    async collect() {
+      await Promise.all(
+        Object.entries(queueTypes).map(async ([type, taskQueueType]) => {
+          const response = await client.workflowService.describeTaskQueue({
+            namespace: config.TEMPORAL_NAMESPACE,
+            taskQueue: { name: config.TROUPE_TASK_QUEUE, kind: TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+            taskQueueType,
+          });
+          this.set({ type }, response.pollers.length);
+        }),
+      ).catch(() => undefined);
+    },
+  });
+  const ledger = new JsonlCostLedger(join(config.TROUPE_DATA_DIR, 'ledger', 'model-calls.jsonl'));
+  let spend: Promise<ReturnType<typeof sumBy>> | undefined;
+  const bySpend = () =>
+    (spend ??= ledger
+      .entries()
+      .then((entries) => sumBy(entries, (entry) => entry.modelId))
+      .finally(() => setTimeout(() => (spend = undefined), 1000)));
+  new Gauge({
+    name: 'troupe_model_tokens',
+    help: 'Model tokens recorded in the cost ledger',
+    labelNames: ['model', 'direction'],
+    registers: [registry],
+    async collect() {
+      for (const [model, sum] of await bySpend()) {
+        this.set({ model, direction: 'input' }, sum.inputTokens);
+        this.set({ model, direction: 'output' }, sum.outputTokens);
+      }
+    },
+  });
+  new Gauge({
+    name: 'troupe_model_cost_usd',
+    help: 'Model spend recorded in the cost ledger, USD',
+    labelNames: ['model'],
+    registers: [registry],
+    async collect() {
+      for (const [model, sum] of await bySpend()) this.set({ model }, sum.usd);
+    },
+  });
+  return {
+    registry,
+    socketClients,
+    stepChanged: (status) => steps.inc({ status }),
+    timeRequests: (req, res, next) => {
+      const end = latency.startTimer();
+      res.once('finish', () => {
+        const route = (req.route as { path?: string } | undefined)?.path;
+        end({
+          method: req.method,
+          route: route ? `${req.baseUrl}${route}` : 'unmatched',
+          status: res.statusCode,
+        });
+      });
+      next();
+    },
+  };
+}

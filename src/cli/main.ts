@@ -1,0 +1,197 @@
+import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { Command, CommanderError, Option } from 'commander';
+import type { RunSnapshot } from '../engine/run-snapshot';
+import { describeIssues, parseSpec } from '../engine/spec-validation';
+import { CliEnv, createApiClient, type ApiClient } from './api-client';
+import { CliError, ExitCode } from './exit-codes';
+import { followRun } from './follow-run';
+import { scheduleCommand } from './schedule-command';
+
+const print = (value: unknown): void => {
+  process.stdout.write(`${typeof value === 'string' ? value : JSON.stringify(value, null, 2)}\n`);
+};
+
+function parseJson(text: string, what: string): Record<string, unknown> {
+  try {
+    const value: unknown = JSON.parse(text);
+    if (typeof value === 'object' && value !== null && !Array.isArray(value))
+      return value as Record<string, unknown>;
+  } catch {
+    // Reported below.
+  }
+  throw new CliError(ExitCode.BadInput, `${what} must be a JSON object, e.g. '{"name": "world"}'`);
+}
+
+async function readText(file: string): Promise<string> {
+  return readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
+    throw new CliError(ExitCode.BadInput, `cannot read ${file}: ${err.code ?? err.message}`);
+  });
+}
+
+/** Runs another entry point of this repo through tsx and ends with its exit code. */
+function runEntry(entry: string): Promise<never> {
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL(entry, import.meta.url))], {
+    stdio: 'inherit',
+  });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal));
+  return new Promise((_, reject) =>
+    child.once('exit', (code) => reject(new CliError((code ?? 1) as ExitCode, ''))),
+  );
+}
+
+const closedBadly = (run: RunSnapshot) => run.status === 'failed' || run.status === 'cancelled';
+
+/** The `troupe` program; `api` is built lazily so `spec validate` works with no API. */
+export function buildProgram(api: () => ApiClient): Command {
+  const program = new Command('troupe')
+    .description('Run teams of AI agents as durable workflows')
+    .exitOverride();
+  const control = (verb: string) => async (runId: string) =>
+    print((await api().call('POST', `/api/runs/${encodeURIComponent(runId)}/${verb}`)).body);
+
+  program
+    .command('run <spec-file>')
+    .description('start a run of a spec file (YAML or JSON)')
+    .option('--input <json>', 'the run input as a JSON object', '{}')
+    .option('--follow', 'show progress until the run ends, then print its output')
+    .action(async (file: string, options: { input: string; follow?: boolean }) => {
+      const input = parseJson(options.input, '--input');
+      const spec = await readText(file);
+      const { body } = await api().call<{ runId: string; temporalUrl: string }>('POST', '/api/runs', {
+        spec,
+        input,
+      });
+      if (!options.follow) return print(body.runId);
+      process.stderr.write(`run ${body.runId} (${body.temporalUrl})\n`);
+      const run = await followRun(api(), body.runId);
+      if (run.output !== undefined) print(run.output);
+      if (closedBadly(run))
+        throw new CliError(
+          ExitCode.RunFailed,
+          `run ${run.runId} ${run.status}${run.error ? `: ${run.error}` : ''}`,
+        );
+    });
+
+  program
+    .command('list')
+    .description('list runs, newest first')
+    .addOption(
+      new Option('--status <status>', 'only runs with this status').choices([
+        'running',
+        'paused',
+        'waiting',
+        'completed',
+        'failed',
+        'cancelled',
+      ]),
+    )
+    .option('--agent <agent>', 'only runs that use this agent or tool')
+    .option('--limit <n>', 'how many', '20')
+    .option('--json', 'print JSON')
+    .action(async (options: { status?: string; agent?: string; limit: string; json?: boolean }) => {
+      const query = new URLSearchParams({
+        limit: options.limit,
+        ...(options.status && { status: options.status }),
+        ...(options.agent && { agent: options.agent }),
+      });
+      const { body } = await api().call<{
+        runs: { runId: string; status: string; startedAt: string; title?: string }[];
+      }>('GET', `/api/runs?${query.toString()}`);
+      if (options.json) return print(body);
+      for (const run of body.runs)
+        print(`${run.runId.padEnd(36)} ${run.status.padEnd(10)} ${run.startedAt}  ${run.title ?? ''}`);
+    });
+
+  program
+    .command('show <runId>')
+    .description("print a run's full state")
+    .action(async (runId: string) =>
+      print((await api().call('GET', `/api/runs/${encodeURIComponent(runId)}`)).body),
+    );
+  program.command('pause <runId>').description('start no new step').action(control('pause'));
+  program.command('resume <runId>').description('carry on after a pause').action(control('resume'));
+  program
+    .command('cancel <runId>')
+    .description('cancel a run (its compensations run)')
+    .action(control('cancel'));
+  for (const verb of ['approve', 'reject'] as const) {
+    program
+      .command(`${verb} <runId> <stepId>`)
+      .description(`${verb} a waiting approval step`)
+      .option('--comment <text>', 'why')
+      .action(async (runId: string, stepId: string, options: { comment?: string }) =>
+        print(
+          (
+            await api().call('POST', `/api/runs/${encodeURIComponent(runId)}/${verb}`, {
+              stepId,
+              ...(options.comment && { comment: options.comment }),
+            })
+          ).body,
+        ),
+      );
+  }
+
+  const spec = program.command('spec').description('work with spec files');
+  spec
+    .command('validate <file>')
+    .description('check a spec file and name every problem by its path (needs no API)')
+    .action(async (file: string) => {
+      const parsed = parseSpec(await readText(file));
+      if (!parsed.ok)
+        throw new CliError(
+          ExitCode.BadInput,
+          `${file} is not a valid spec:\n${describeIssues(parsed.issues)}`,
+        );
+      print(`${file}: valid spec "${parsed.spec.name}" with ${parsed.spec.steps.length} steps`);
+    });
+
+  program.addCommand(scheduleCommand(api, print, parseJson));
+  program
+    .command('worker')
+    .description('run a worker (src/workers/main.ts)')
+    .action(() => runEntry('../workers/main.ts'));
+  program
+    .command('start')
+    .description('start Temporal, a worker and the API (src/start.ts)')
+    .action(() => runEntry('../start.ts'));
+  return program;
+}
+
+async function main(argv: string[]): Promise<number> {
+  let client: ApiClient | undefined;
+  const api = () => {
+    if (client) return client;
+    const env = CliEnv.safeParse(process.env);
+    if (!env.success)
+      throw new CliError(ExitCode.BadInput, `TROUPE_API_URL must be a URL such as http://127.0.0.1:3000`);
+    return (client = createApiClient(env.data));
+  };
+  try {
+    await buildProgram(api).parseAsync(argv);
+    return ExitCode.Ok;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      return err.code === 'commander.helpDisplayed' ||
+        err.code === 'commander.version' ||
+        err.code === 'commander.help'
+        ? ExitCode.Ok
+        : ExitCode.BadInput;
+    }
+    if (err instanceof CliError) {
+      if (err.message) process.stderr.write(`troupe: ${err.message}\n`);
+      return err.code;
+    }
+    process.stderr.write(`troupe: ${err instanceof Error ? err.message : String(err)}\n`);
+    return ExitCode.Unreachable;
+  }
+}
+
+main(process.argv).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(ExitCode.Unreachable);
+  },
+);
