@@ -16,6 +16,13 @@ const run = promisify(execFile);
 const sampleRepo = fileURLToPath(new URL('./fixtures/sample-repo', import.meta.url));
 const script = fileURLToPath(new URL('../config/fake-models/fix-and-test.yaml', import.meta.url));
 
+/** The shipped catalogue's models, so the health probes find every one on the scripted server. */
+const models = Object.fromEntries(
+  ['qwen2.5-coder:7b', 'llama3.1:8b', 'gpt-4o-mini', 'gpt-4o', 'deepseek-chat', 'deepseek-reasoner'].map(
+    (id) => [id, {}],
+  ),
+);
+
 let stack: Stack;
 let api: Api;
 let fake: FakeModelServer;
@@ -90,11 +97,6 @@ it('restores the workspace byte for byte when the final step fails', async () =>
 });
 
 it('refuses a tool call that reads ../../etc/passwd, records it on the step, and lets the run go on', async () => {
-  const models = Object.fromEntries(
-    ['qwen2.5-coder:7b', 'llama3.1:8b', 'gpt-4o-mini', 'gpt-4o', 'deepseek-chat', 'deepseek-reasoner'].map(
-      (id) => [id, {}],
-    ),
-  );
   fake.setScript({
     models,
     replies: [
@@ -130,11 +132,6 @@ it('refuses a tool call that reads ../../etc/passwd, records it on the step, and
 });
 
 it('lets an agent ask another agent a question, runs the answer as a child step, and keeps the message', async () => {
-  const models = Object.fromEntries(
-    ['qwen2.5-coder:7b', 'llama3.1:8b', 'gpt-4o-mini', 'gpt-4o', 'deepseek-chat', 'deepseek-reasoner'].map(
-      (id) => [id, {}],
-    ),
-  );
   fake.setScript({
     models,
     replies: [
@@ -183,11 +180,6 @@ it('lets an agent ask another agent a question, runs the answer as a child step,
 });
 
 it('puts parallel writes to the shared context to the reviewer agent under the reviewer policy', async () => {
-  const models = Object.fromEntries(
-    ['qwen2.5-coder:7b', 'llama3.1:8b', 'gpt-4o-mini', 'gpt-4o', 'deepseek-chat', 'deepseek-reasoner'].map(
-      (id) => [id, {}],
-    ),
-  );
   fake.setScript({
     models,
     replies: [

@@ -10,6 +10,7 @@ import {
   sleep,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { RetryPolicy } from '@temporalio/common';
 import type { createToolActivities } from '../activities/tool-activities';
 import type { ExpressionContext } from '../engine/expressions';
 import { evaluateExpression } from '../engine/expressions';
@@ -23,6 +24,7 @@ import type {
   ApprovalStep,
   Compensation,
   ModelStep,
+  Retry,
   RunInput,
   Spec,
   Step,
@@ -38,6 +40,16 @@ import { runModelStep, type ModelRoute } from './model-step';
 type ToolActivities = ReturnType<typeof createToolActivities>;
 type ToolCallOptions = Pick<ToolStep, 'retry' | 'timeout'>;
 
+/** A step's `retry` as Temporal's retry policy; without one, 3 attempts with exponential backoff. */
+function retryPolicy(retry: Retry | undefined): RetryPolicy {
+  return {
+    initialInterval: retry?.backoff?.initial ?? '1 second',
+    backoffCoefficient: retry?.backoff?.coefficient ?? 2,
+    ...(retry?.backoff?.max && { maximumInterval: retry.backoff.max }),
+    maximumAttempts: retry?.attempts ?? 3,
+  };
+}
+
 /** Activity options follow the step's own retry and timeout; cancellation waits for the activity to stop. */
 function toolActivities({ retry, timeout }: ToolCallOptions): ToolActivities {
   return proxyActivities<ToolActivities>({
@@ -48,12 +60,7 @@ function toolActivities({ retry, timeout }: ToolCallOptions): ToolActivities {
     startToCloseTimeout: timeout ?? '10 minutes',
     heartbeatTimeout: '10 seconds',
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-    retry: {
-      initialInterval: retry?.backoff?.initial ?? '1 second',
-      backoffCoefficient: retry?.backoff?.coefficient ?? 2,
-      ...(retry?.backoff?.max && { maximumInterval: retry.backoff.max }),
-      maximumAttempts: retry?.attempts ?? 3,
-    },
+    retry: retryPolicy(retry),
   });
 }
 
@@ -89,12 +96,7 @@ function agentActivities({ timeout, retry }: Pick<AgentStep, 'timeout' | 'retry'
     startToCloseTimeout: timeout ?? '30 minutes',
     heartbeatTimeout: '30 seconds',
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-    retry: {
-      initialInterval: retry?.backoff?.initial ?? '1 second',
-      backoffCoefficient: retry?.backoff?.coefficient ?? 2,
-      ...(retry?.backoff?.max && { maximumInterval: retry.backoff.max }),
-      maximumAttempts: retry?.attempts ?? 3,
-    },
+    retry: retryPolicy(retry),
   });
 }
 
