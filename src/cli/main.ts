@@ -146,6 +146,26 @@ export function buildProgram(api: () => ApiClient): Command {
         );
       print(`${file}: valid spec "${parsed.spec.name}" with ${parsed.spec.steps.length} steps`);
     });
+  spec
+    .command('save <file>')
+    .description(
+      'save a spec file to the library under its name, so schedules can run it (--replace to update)',
+    )
+    .option('--replace', 'update the saved spec of the same name')
+    .action(async (file: string, options: { replace?: boolean }) => {
+      const text = await readText(file);
+      const parsed = parseSpec(text);
+      if (!parsed.ok)
+        throw new CliError(
+          ExitCode.BadInput,
+          `${file} is not a valid spec:\n${describeIssues(parsed.issues)}`,
+        );
+      const { name } = parsed.spec;
+      const { body } = options.replace
+        ? await api().call('PUT', `/api/specs/${encodeURIComponent(name)}`, { spec: text })
+        : await api().call('POST', '/api/specs', { spec: text });
+      print(body);
+    });
 
   program.addCommand(scheduleCommand(api, print, parseJson));
   program
