@@ -31,10 +31,12 @@ async function readText(file: string): Promise<string> {
 }
 
 /** Runs another entry point of this repo through tsx and ends with its exit code. */
-function runEntry(entry: string): Promise<never> {
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL(entry, import.meta.url))], {
-    stdio: 'inherit',
-  });
+function runEntry(entry: string, args: string[] = []): Promise<never> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', fileURLToPath(new URL(entry, import.meta.url)), ...args],
+    { stdio: 'inherit' },
+  );
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal));
   return new Promise((_, reject) =>
     child.once('exit', (code) => reject(new CliError((code ?? 1) as ExitCode, ''))),
@@ -170,8 +172,11 @@ export function buildProgram(api: () => ApiClient): Command {
   program.addCommand(scheduleCommand(api, print, parseJson));
   program
     .command('worker')
-    .description('run a worker (src/workers/main.ts)')
-    .action(() => runEntry('../workers/main.ts'));
+    .description('run a worker for some pools, or all (src/workers/main.ts)')
+    .option('--pool <names>', 'orchestration, tools, agents, local-models, cloud-models (comma-separated)')
+    .action((options: { pool?: string }) =>
+      runEntry('../workers/main.ts', options.pool ? ['--pool', options.pool] : []),
+    );
   program
     .command('start')
     .description('start Temporal, a worker and the API (src/start.ts)')
