@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { createServer, type Server } from 'node:http';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
@@ -52,6 +53,7 @@ export async function startApiServer({
     pollMs: api.TROUPE_LIVE_POLL_MS,
     onStepChange: metrics.stepChanged,
     onClients: (count) => metrics.socketClients.set(count),
+    agentStatusDir: join(config.TROUPE_DATA_DIR, 'agents', 'status'),
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>

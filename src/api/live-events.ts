@@ -37,6 +37,9 @@ export const LiveEvent = {
   Unsubscribe: 'unsubscribe',
   Snapshot: 'run:snapshot',
   Delta: 'run:delta',
+  /** Joins the agents room: the live status of every agent now, and again whenever it changes. */
+  AgentsSubscribe: 'agents:subscribe',
+  AgentsStatus: 'agents:status',
 } as const;
 
 /** The delta between two snapshots of one run. */

@@ -3,6 +3,7 @@ import type { Client } from '@temporalio/client';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { createClient } from 'redis';
 import { Server, type Socket } from 'socket.io';
+import { readAgentStatus } from '../agents/agent-status';
 import type { RunSnapshot } from '../engine/run-snapshot';
 import type { Authorizer } from './auth';
 import { HttpError } from './http-error';
@@ -11,6 +12,7 @@ import { readRun } from './run-reader';
 
 const closed = new Set(['completed', 'failed', 'cancelled']);
 const room = (runId: string) => `run:${runId}`;
+const agentsRoom = 'agents';
 
 export type LiveUpdates = { io: Server; close: () => Promise<void> };
 
@@ -31,6 +33,7 @@ export async function attachLiveUpdates(
     pollMs,
     onStepChange,
     onClients,
+    agentStatusDir,
   }: {
     client: Client;
     auth: Authorizer;
@@ -39,6 +42,8 @@ export async function attachLiveUpdates(
     pollMs: number;
     onStepChange?: (status: string) => void;
     onClients?: (count: number) => void;
+    /** Where workers publish agent status; with it, clients can follow the agents live. */
+    agentStatusDir?: string;
   },
 ): Promise<LiveUpdates> {
   const io = new Server(server, {
@@ -82,6 +87,24 @@ export async function attachLiveUpdates(
     void loop();
   };
 
+  // Agent status: read the workers' files while someone watches, and emit when anything changed.
+  let agentStatus = '';
+  const agentsWatched = () => (io.of('/').adapter.rooms.get(agentsRoom)?.size ?? 0) > 0;
+  const agentTimer =
+    agentStatusDir &&
+    setInterval(
+      () => {
+        if (!agentsWatched()) return;
+        void readAgentStatus(agentStatusDir).then((status) => {
+          const text = JSON.stringify(status);
+          if (text === agentStatus) return;
+          agentStatus = text;
+          io.local.to(agentsRoom).emit(LiveEvent.AgentsStatus, status);
+        });
+      },
+      Math.max(pollMs, 500),
+    );
+
   io.use((socket, next) => {
     const token = (socket.handshake.auth as { token?: unknown }).token;
     auth
@@ -123,6 +146,14 @@ export async function attachLiveUpdates(
       if (!closed.has(snapshot.status)) startPolling(runId);
     });
 
+    socket.on(LiveEvent.AgentsSubscribe, async (_payload: unknown, ack?: (answer: SubscribeAck) => void) => {
+      const reply = typeof ack === 'function' ? ack : () => undefined;
+      if (!agentStatusDir) return reply({ ok: false, error: 'this API has no agent status' });
+      await socket.join(agentsRoom);
+      socket.emit(LiveEvent.AgentsStatus, await readAgentStatus(agentStatusDir));
+      reply({ ok: true, version: 0 });
+    });
+
     socket.on(LiveEvent.Unsubscribe, async (payload: unknown, ack?: (answer: SubscribeAck) => void) => {
       const request = SubscribeRequest.safeParse(payload);
       if (request.success) await socket.leave(room(request.data.runId));
@@ -135,6 +166,7 @@ export async function attachLiveUpdates(
     io,
     close: async () => {
       stopped = true;
+      if (agentTimer) clearInterval(agentTimer);
       await io.close();
       await Promise.all([redis?.pub.quit(), redis?.sub.quit()]).catch(() => undefined);
     },
