@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundle } from '@temporalio/worker';
+import { DefaultLogger, Runtime, Worker, type WorkflowBundle } from '@temporalio/worker';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAgentActivities } from '../../src/activities/agent-activities';
@@ -13,7 +13,7 @@ import { AgentStatusBoard } from '../../src/agents/agent-status';
 import { loadAgentRegistry, type AgentRegistry } from '../../src/agents/registry';
 import { agentsRoutes } from '../../src/api/agents-routes';
 import { startFakeModelServer, type FakeModelServer } from '../../src/fake-models/server';
-import { startTestTemporal, testQueue } from '../helpers/temporal';
+import { bundleWorkflows, startTestTemporal, testQueue } from '../helpers/temporal';
 import { fakeModels, testRuntime } from '../models/helpers';
 import type { agentStepWorkflow } from './fixtures/agent-workflows';
 
@@ -26,17 +26,7 @@ beforeAll(async () => {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   [env, bundle, fake, registry] = await Promise.all([
     startTestTemporal(),
-    bundleWorkflowCode({
-      workflowsPath: fileURLToPath(new URL('./fixtures/agent-workflows.ts', import.meta.url)),
-      logger: {
-        log: () => undefined,
-        trace: () => undefined,
-        debug: () => undefined,
-        info: () => undefined,
-        warn: console.warn,
-        error: console.error,
-      },
-    }),
+    bundleWorkflows(fileURLToPath(new URL('./fixtures/agent-workflows.ts', import.meta.url))),
     startFakeModelServer({ script: { models: fakeModels } }),
     loadAgentRegistry(),
   ]);

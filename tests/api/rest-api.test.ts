@@ -1,37 +1,22 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowBundle } from '@temporalio/worker';
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  isClosed,
-  postJson,
-  readExample,
-  startApiServerForTest,
-  startWorker,
-  waitForRun,
-  type Api,
-} from '../helpers/harness';
-import { bundleWorkflows, startTestTemporal } from '../helpers/temporal';
+import { isClosed, postJson, readExample, waitForRun, type Api } from '../helpers/harness';
+import { startStack, type Stack } from '../helpers/stack';
 
+let stack: Stack;
 let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundle;
 let api: Api;
-let worker: Awaited<ReturnType<typeof startWorker>>;
 
 beforeAll(async () => {
-  [env, bundle] = await Promise.all([startTestTemporal(), bundleWorkflows()]);
-  api = await startApiServerForTest(env, 'rest api');
-  worker = await startWorker(env, api, bundle);
+  stack = await startStack('rest api', { server: true });
+  ({ env, api } = stack);
 });
 
-afterAll(async () => {
-  await worker?.stop();
-  await api?.close();
-  await env?.teardown();
-});
+afterAll(() => stack?.stop());
 
 const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
   const response = await fetch(`${api.baseUrl}${path}`, {

@@ -1,27 +1,20 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowBundle } from '@temporalio/worker';
 import { readFile } from 'node:fs/promises';
 import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApiServerForTest, startWorker, type Api } from '../helpers/harness';
-import { bundleWorkflows, startTestTemporal } from '../helpers/temporal';
+import { startApiServerForTest, type Api } from '../helpers/harness';
+import { startStack, type Stack } from '../helpers/stack';
 
+let stack: Stack;
 let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundle;
 let api: Api;
-let worker: Awaited<ReturnType<typeof startWorker>>;
 
 beforeAll(async () => {
-  [env, bundle] = await Promise.all([startTestTemporal(), bundleWorkflows()]);
-  api = await startApiServerForTest(env, 'schedules and keys');
-  worker = await startWorker(env, api, bundle);
+  stack = await startStack('schedules and keys', { server: true });
+  ({ env, api } = stack);
 });
 
-afterAll(async () => {
-  await worker?.stop();
-  await api?.close();
-  await env?.teardown();
-});
+afterAll(() => stack?.stop());
 
 const request = async (base: string, method: string, path: string, body?: unknown, key?: string) => {
   const response = await fetch(`${base}${path}`, {

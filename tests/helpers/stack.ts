@@ -2,7 +2,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowBundle } from '@temporalio/worker';
 import { loadAgentRegistry } from '../../src/agents/registry';
 import type { ModelRuntime } from '../../src/models/model-runtime';
-import { startApi, startWorker, type Api } from './harness';
+import { startApi, startApiServerForTest, startWorker, type Api } from './harness';
 import { bundleWorkflows, startTestTemporal } from './temporal';
 
 /** One test file's Troupe: a dev server, the API over real HTTP, and in-process workers. */
@@ -22,15 +22,17 @@ export type StackOptions = {
   models?: (api: Api) => ModelRuntime;
   /** Run the agents pool too, with the shipped agent registry. */
   agents?: boolean;
+  /** The whole API server (REST, Socket.IO, metrics, auth) instead of the REST app alone. */
+  server?: boolean;
 };
 
 /** Starts a stack for the test file named `name`; its task queue and ids derive from the name. */
 export async function startStack(
   name: string,
-  { dynamicConfig, models, agents }: StackOptions = {},
+  { dynamicConfig, models, agents, server }: StackOptions = {},
 ): Promise<Stack> {
   const [env, bundle] = await Promise.all([startTestTemporal(dynamicConfig), bundleWorkflows()]);
-  const api = await startApi(env, name);
+  const api = server ? await startApiServerForTest(env, name) : await startApi(env, name);
   const deps = {
     ...(models && { models: models(api) }),
     ...(agents && { agents: { registry: await loadAgentRegistry() } }),

@@ -16,10 +16,10 @@ export function startTestTemporal(
   });
 }
 
-/** Builds the workflow bundle; call once per test file and share it between workers. */
-export function bundleWorkflows(): Promise<WorkflowBundle> {
+/** Builds a workflow bundle (Troupe's, or a test's own workflows); call once per test file and share it. */
+export function bundleWorkflows(path = workflowsPath): Promise<WorkflowBundle> {
   return bundleWorkflowCode({
-    workflowsPath,
+    workflowsPath: path,
     logger: {
       log: () => undefined,
       trace: () => undefined,

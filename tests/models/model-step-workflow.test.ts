@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundle } from '@temporalio/worker';
+import { DefaultLogger, Runtime, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createModelActivities } from '../../src/activities/model-activities';
 import { startFakeModelServer, type FakeModelServer } from '../../src/fake-models/server';
@@ -10,7 +10,7 @@ import type { FakeScriptInput } from '../../src/fake-models/script';
 import type { ModelStepInput } from '../../src/models/model-step-input';
 import { createModelPools } from '../../src/workers/model-pools';
 import type { ModelStepContext, ModelStepResult } from '../../src/workflows/model-step';
-import { startTestTemporal, testQueue } from '../helpers/temporal';
+import { bundleWorkflows, startTestTemporal, testQueue } from '../helpers/temporal';
 import type { modelStepWorkflow } from './fixtures/model-step-workflows';
 import { fakeModels, testRuntime } from './helpers';
 
@@ -22,17 +22,7 @@ beforeAll(async () => {
   Runtime.install({ logger: new DefaultLogger('WARN') });
   [env, bundle, fake] = await Promise.all([
     startTestTemporal(),
-    bundleWorkflowCode({
-      workflowsPath: fileURLToPath(new URL('./fixtures/model-step-workflows.ts', import.meta.url)),
-      logger: {
-        log: () => undefined,
-        trace: () => undefined,
-        debug: () => undefined,
-        info: () => undefined,
-        warn: console.warn,
-        error: console.error,
-      },
-    }),
+    bundleWorkflows(fileURLToPath(new URL('./fixtures/model-step-workflows.ts', import.meta.url))),
     startFakeModelServer({ script: { models: fakeModels } }),
   ]);
 });
