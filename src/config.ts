@@ -18,6 +18,8 @@ export const Config = z.object({
   TROUPE_TASK_QUEUE: z.string().min(1).default('troupe'),
   TROUPE_DATA_DIR: z.string().min(1).default(join(repoRoot, '.data')),
   TROUPE_LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
+  /** With it, Socket.IO rooms span every API process, and model tokens reach them from any worker. */
+  REDIS_URL: z.url().optional(),
 });
 export type Config = z.infer<typeof Config>;
 

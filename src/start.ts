@@ -5,6 +5,7 @@ import { Connection } from '@temporalio/client';
 import { startDevServer, stopChild, type DevServer } from '../temporal/dev-server';
 import { assertPortFree } from '../temporal/ports';
 import { loadConfig, temporalUiUrl } from './config';
+import { isTokenMessage, TOKEN_IPC_ENV } from './models/token-stream';
 import { allPools } from './workers/pools';
 
 type Part = { name: string; process: ChildProcess };
@@ -52,7 +53,7 @@ async function main() {
     address = devServer.address;
   }
 
-  const env = { TROUPE_LOG_LEVEL: 'WARN', ...process.env, TEMPORAL_ADDRESS: address };
+  const env = { TROUPE_LOG_LEVEL: 'WARN', ...process.env, TEMPORAL_ADDRESS: address, [TOKEN_IPC_ENV]: '1' };
   const run = (name: string, entry: string, args: string[] = []) => {
     const child = spawn(
       process.execPath,
@@ -86,7 +87,13 @@ async function main() {
 
   // One worker process per pool, as a deployment would scale them.
   const workers = allPools.map((pool) => run(`worker:${pool}`, './workers/main.ts', ['--pool', pool]));
-  run('api', './api/main.ts');
+  const api = run('api', './api/main.ts');
+  // Without Redis, model tokens travel worker -> supervisor -> API over the IPC channels.
+  for (const worker of workers) {
+    worker.on('message', (message) => {
+      if (isTokenMessage(message) && api.connected) api.send(message, undefined, undefined, () => undefined);
+    });
+  }
   const apiUrl = `http://${config.HOST}:${config.PORT}`;
   await Promise.all([
     waitForHealthy(`${apiUrl}/healthz`, 60_000),

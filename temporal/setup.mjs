@@ -56,10 +56,43 @@ async function installTemporalCli() {
   console.log(`  ${cliVersion(found.path)}`);
 }
 
+/**
+ * The browser tool drives the system's Chromium (never a downloaded one). On Debian, setup installs
+ * it when it runs as root; elsewhere it says what to run.
+ */
+function ensureChromium() {
+  const path = '/usr/bin/chromium'; // the browser tool's default chromiumPath
+  if (existsSync(path)) {
+    console.log(`Chromium: ${path}`);
+    return;
+  }
+  const apt = spawnSync('sh', ['-c', 'command -v apt-get'], { encoding: 'utf8' }).stdout.trim();
+  if (!apt || process.getuid?.() !== 0) {
+    console.warn(
+      `Chromium: not found at ${path}. The browser tool and its tests need it: install Debian's chromium package (sudo apt-get install chromium).`,
+    );
+    return;
+  }
+  console.log(`Chromium: not found at ${path}; installing Debian's chromium package (apt-get)`);
+  for (const args of [
+    ['update', '-qq'],
+    ['install', '-y', '-qq', '--no-install-recommends', 'chromium'],
+  ]) {
+    const result = spawnSync(apt, args, {
+      stdio: 'inherit',
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
+    if (result.status !== 0)
+      throw new Error(`apt-get ${args.join(' ')} failed with exit code ${result.status}`);
+  }
+  if (!existsSync(path)) throw new Error(`apt-get installed chromium, but ${path} is still missing`);
+}
+
 async function main() {
   checkNode();
   installPackages();
   await installTemporalCli();
+  ensureChromium();
   mkdirSync(join(root, '.data'), { recursive: true });
   console.log(
     'Setup done. Next: `npm start`, then open http://127.0.0.1:3000/healthz and http://localhost:8233',

@@ -105,8 +105,8 @@ export const createModelActivities = ({ runtime }: ModelActivityDeps) => ({
     try {
       return await callOneModel(runtime, parsed.data, {
         signal: context.cancellationSignal,
-        onProgress: (latest) => {
-          progress = latest;
+        onProgress: ({ outputTokens, characters }) => {
+          progress = { outputTokens, characters };
         },
       });
     } catch (err) {

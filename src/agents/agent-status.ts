@@ -1,7 +1,6 @@
-import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
 import { z } from 'zod';
+import { isLive, readStatusFiles, StatusFileWriter, statusFilePath } from '../workers/status-files';
 
 export const AgentState = { Busy: 'busy', Idle: 'idle' } as const;
 export type AgentState = (typeof AgentState)[keyof typeof AgentState];
@@ -42,14 +41,13 @@ export type AgentSummary = {
  */
 export class AgentStatusBoard {
   private readonly agents = new Map<string, AgentStats>();
-  private writing: Promise<void> = Promise.resolve();
-  private readonly file: string;
+  private readonly writer: StatusFileWriter<AgentStatusFile>;
 
   constructor(
-    private readonly dir: string,
+    dir: string,
     private readonly self = { host: hostname(), pid: process.pid },
   ) {
-    this.file = join(dir, `${self.host}-${self.pid}.json`);
+    this.writer = new StatusFileWriter(dir, statusFilePath(dir, self), 'agents');
   }
 
   /** Marks the agent busy on a step; the returned function records how the step ended. */
@@ -66,7 +64,7 @@ export class AgentStatusBoard {
     void this.publish();
     let done = false;
     return ({ ok, costUsd }) => {
-      if (done) return this.writing;
+      if (done) return this.writer.settled();
       done = true;
       stats.current = stats.current.filter((item) => item !== entry);
       stats.state = stats.current.length > 0 ? AgentState.Busy : AgentState.Idle;
@@ -88,38 +86,20 @@ export class AgentStatusBoard {
 
   /** Writes this process's file; writes are queued so the last state always lands last. */
   publish(): Promise<void> {
-    const body: AgentStatusFile = {
+    return this.writer.write({
       ...this.self,
       updatedAt: new Date().toISOString(),
       agents: Object.fromEntries(this.agents),
-    };
-    const text = JSON.stringify(body);
-    this.writing = this.writing
-      .then(async () => {
-        await mkdir(this.dir, { recursive: true });
-        await writeFile(`${this.file}.tmp`, text);
-        await rename(`${this.file}.tmp`, this.file);
-      })
-      .catch((err: unknown) =>
-        console.warn(`agents: could not publish status to ${this.dir}: ${String(err)}`),
-      );
-    return this.writing;
+    });
   }
 }
 
 /** Merges every live worker's status file into one summary per agent. */
 export async function readAgentStatus(dir: string): Promise<Record<string, AgentSummary>> {
-  const names = await readdir(dir).catch(() => [] as string[]);
   const merged = new Map<string, { current: AgentStats['current']; recent: AgentStats['recent'] }>();
-  for (const name of names.filter((entry) => entry.endsWith('.json'))) {
-    const parsed = AgentStatusFile.safeParse(
-      await readFile(join(dir, name), 'utf8')
-        .then((text) => JSON.parse(text) as unknown)
-        .catch(() => undefined),
-    );
-    if (!parsed.success) continue;
-    const live = alive(parsed.data);
-    for (const [agent, stats] of Object.entries(parsed.data.agents)) {
+  for (const file of await readStatusFiles(dir, AgentStatusFile)) {
+    const live = isLive(file);
+    for (const [agent, stats] of Object.entries(file.agents)) {
       const into = merged.get(agent) ?? { current: [], recent: [] };
       if (live) into.current.push(...stats.current);
       into.recent.push(...stats.recent);
@@ -142,14 +122,4 @@ export function summarise(stats: Pick<AgentStats, 'current' | 'recent'>): AgentS
     avgLatencyMs: mean((item) => item.latencyMs),
     avgCostUsd: mean((item) => item.costUsd),
   };
-}
-
-function alive(file: AgentStatusFile): boolean {
-  if (file.host !== hostname()) return true;
-  try {
-    process.kill(file.pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

@@ -9,8 +9,6 @@ export const ApiConfig = z.object({
   TROUPE_AUTH: z.enum(AuthMode).default(AuthMode.Auto),
   /** The one browser origin allowed to call the API (CORS); unset: no cross-origin calls. */
   TROUPE_UI_ORIGIN: z.url().optional(),
-  /** With it, Socket.IO rooms span every API process through Redis. */
-  REDIS_URL: z.url().optional(),
   /** Requests per minute per key (or per address without one). */
   TROUPE_RATE_LIMIT: z.coerce.number().int().min(1).default(6000),
   /** How long a run list answer may be reused (ms); 0 asks Temporal every time. */

@@ -10,6 +10,7 @@ import { authRequired, createApp } from './app';
 import { createAuthorizer } from './auth';
 import { attachLiveUpdates, type LiveUpdates } from './live-updates';
 import { createMetrics } from './metrics';
+import { openTokenBus } from '../models/token-stream';
 
 export type ApiServer = { server: Server; live: LiveUpdates; close: () => Promise<void> };
 
@@ -44,16 +45,18 @@ export async function startApiServer({
   }
   const metrics = createMetrics({ client, config });
   const app = createApp({ client, config, models, ...(agents && { agents }), api, auth, metrics });
+  const tokens = await openTokenBus(config.REDIS_URL);
   const server = createServer({ maxHeaderSize: 16 * 1024, requestTimeout: 120_000 }, app);
   const live = await attachLiveUpdates(server, {
     client,
     auth,
     uiOrigin: api.TROUPE_UI_ORIGIN,
-    redisUrl: api.REDIS_URL,
+    redisUrl: config.REDIS_URL,
     pollMs: api.TROUPE_LIVE_POLL_MS,
     onStepChange: metrics.stepChanged,
     onClients: (count) => metrics.socketClients.set(count),
     agentStatusDir: join(config.TROUPE_DATA_DIR, 'agents', 'status'),
+    tokens,
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
@@ -70,6 +73,7 @@ export async function startApiServer({
     live,
     close: async () => {
       await live.close();
+      await tokens.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

@@ -38,6 +38,8 @@ export const LiveEvent = {
   Snapshot: 'run:snapshot',
   Delta: 'run:delta',
   /** Joins the agents room: the live status of every agent now, and again whenever it changes. */
+  /** Server -> client: a model call's new text (a TokenChunk), while a step streams it. */
+  Tokens: 'run:tokens',
   AgentsSubscribe: 'agents:subscribe',
   AgentsStatus: 'agents:status',
 } as const;

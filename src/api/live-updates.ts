@@ -5,6 +5,7 @@ import { createClient } from 'redis';
 import { Server, type Socket } from 'socket.io';
 import { readAgentStatus } from '../agents/agent-status';
 import type { RunSnapshot } from '../engine/run-snapshot';
+import type { TokenBus, TokenChunk } from '../models/token-stream';
 import type { Authorizer } from './auth';
 import { HttpError } from './http-error';
 import { diffRun, LiveEvent, SubscribeRequest, type SubscribeAck } from './live-events';
@@ -34,6 +35,7 @@ export async function attachLiveUpdates(
     onStepChange,
     onClients,
     agentStatusDir,
+    tokens,
   }: {
     client: Client;
     auth: Authorizer;
@@ -44,6 +46,8 @@ export async function attachLiveUpdates(
     onClients?: (count: number) => void;
     /** Where workers publish agent status; with it, clients can follow the agents live. */
     agentStatusDir?: string;
+    /** Where model calls send their tokens; with it, clients see the text of running steps as it streams. */
+    tokens?: TokenBus;
   },
 ): Promise<LiveUpdates> {
   const io = new Server(server, {
@@ -72,9 +76,27 @@ export async function attachLiveUpdates(
     io.local.to(room(runId)).emit(LiveEvent.Delta, delta);
   };
 
+  // Tokens of the watched runs, and the text of each call still streaming, for clients that join late.
+  const streaming = new Map<string, { open: Map<string, TokenChunk>; stop: Promise<() => void> }>();
+  const followTokens = (runId: string) => {
+    if (!tokens || streaming.has(runId)) return;
+    const open = new Map<string, TokenChunk>();
+    const stop = tokens.subscribe(runId, (chunk) => {
+      keepOpenText(open, chunk);
+      io.local.to(room(runId)).emit(LiveEvent.Tokens, chunk);
+    });
+    streaming.set(runId, { open, stop: stop.catch(() => () => undefined) });
+  };
+  const unfollowTokens = (runId: string) => {
+    const follow = streaming.get(runId);
+    streaming.delete(runId);
+    void follow?.stop.then((stop) => stop());
+  };
+
   const startPolling = (runId: string) => {
     if (polling.has(runId)) return;
     polling.add(runId);
+    followTokens(runId);
     const loop = async () => {
       while (watched(runId) && !closed.has(latest.get(runId)?.status ?? '')) {
         await new Promise((resolve) => setTimeout(resolve, pollMs));
@@ -82,6 +104,7 @@ export async function attachLiveUpdates(
         await pollOnce(runId);
       }
       polling.delete(runId);
+      unfollowTokens(runId);
       if (!watched(runId)) latest.delete(runId);
     };
     void loop();
@@ -141,6 +164,7 @@ export async function attachLiveUpdates(
       // Joining and sending the snapshot in one tick: every later delta starts from this version.
       const joined = socket.join(room(runId));
       socket.emit(LiveEvent.Snapshot, { runId, version: snapshot.version, run: snapshot });
+      for (const text of streaming.get(runId)?.open.values() ?? []) socket.emit(LiveEvent.Tokens, text);
       await joined;
       reply({ ok: true, version: snapshot.version });
       if (!closed.has(snapshot.status)) startPolling(runId);
@@ -167,10 +191,33 @@ export async function attachLiveUpdates(
     close: async () => {
       stopped = true;
       if (agentTimer) clearInterval(agentTimer);
+      for (const runId of [...streaming.keys()]) unfollowTokens(runId);
       await io.close();
       await Promise.all([redis?.pub.quit(), redis?.sub.quit()]).catch(() => undefined);
     },
   };
+}
+
+/** The most a late subscriber is sent of a call still streaming: its last 64 KB of text. */
+const MAX_OPEN_TEXT = 64 * 1024;
+
+/** Keeps each open call's text so far as one chunk; a done call is forgotten. */
+function keepOpenText(open: Map<string, TokenChunk>, chunk: TokenChunk): void {
+  const seen = open.get(chunk.stream);
+  if (chunk.done) {
+    open.delete(chunk.stream);
+    return;
+  }
+  if (!seen || seen.offset + seen.text.length !== chunk.offset) {
+    open.set(chunk.stream, { ...chunk });
+    return;
+  }
+  seen.text += chunk.text;
+  const over = seen.text.length - MAX_OPEN_TEXT;
+  if (over > 0) {
+    seen.text = seen.text.slice(over);
+    seen.offset += over;
+  }
 }
 
 async function connectRedis(url: string) {

@@ -6,6 +6,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { Config } from '../config';
 import { RunStatus } from '../engine/run-snapshot';
 import { JsonlCostLedger } from '../models/cost-ledger';
+import { readWorkerSlots, type SlotTotals } from '../workers/worker-slots';
 import { sumBy } from './analytics-routes';
 import { visibilityQuery } from './run-list';
 
@@ -20,7 +21,8 @@ export type ApiMetrics = {
 
 /**
  * Prometheus metrics on a registry of this app's own (not the global one, so tests can build several
- * apps). Run counts and model spend are read at scrape time from Temporal and the cost ledger.
+ * apps). Run counts, model spend and worker slots are read at scrape time from Temporal, the cost
+ * ledger and the workers' status files.
  */
 export function createMetrics({ client, config }: { client: Client; config: Config }): ApiMetrics {
   const registry = new Registry();
@@ -68,7 +70,7 @@ export function createMetrics({ client, config }: { client: Client; config: Conf
   };
   new Gauge({
     name: 'troupe_task_queue_pollers',
-    help: "Worker pollers on Troupe's task queue (Temporal DescribeTaskQueue); the API cannot see workers' slots",
+    help: "Worker pollers on Troupe's task queue (Temporal DescribeTaskQueue); slots are in troupe_worker_slots",
     labelNames: ['type'],
     registers: [registry],
     async collect() {
@@ -82,6 +84,35 @@ export function createMetrics({ client, config }: { client: Client; config: Conf
           this.set({ type }, response.pollers.length);
         }),
       ).catch(() => undefined);
+    },
+  });
+  const slotsDir = join(config.TROUPE_DATA_DIR, 'workers', 'status');
+  let slotTotals: Promise<SlotTotals> | undefined;
+  const bySlots = () =>
+    (slotTotals ??= readWorkerSlots(slotsDir).finally(() => setTimeout(() => (slotTotals = undefined), 250)));
+  new Gauge({
+    name: 'troupe_worker_slots',
+    help: "Task slots of the live worker processes' Temporal Workers, summed (from their status files in the data dir)",
+    labelNames: ['pool', 'task_queue', 'kind', 'state'],
+    registers: [registry],
+    async collect() {
+      const { slots } = await bySlots();
+      this.reset();
+      for (const { pool, taskQueue: task_queue, kind, used, available } of slots) {
+        this.set({ pool, task_queue, kind, state: 'used' }, used);
+        if (available !== undefined) this.set({ pool, task_queue, kind, state: 'available' }, available);
+      }
+    },
+  });
+  new Gauge({
+    name: 'troupe_worker_processes',
+    help: 'Live worker processes serving each pool (from their status files in the data dir)',
+    labelNames: ['pool'],
+    registers: [registry],
+    async collect() {
+      const { processes } = await bySlots();
+      this.reset();
+      for (const [pool, count] of Object.entries(processes)) this.set({ pool }, count);
     },
   });
   const ledger = new JsonlCostLedger(join(config.TROUPE_DATA_DIR, 'ledger', 'model-calls.jsonl'));

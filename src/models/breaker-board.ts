@@ -1,7 +1,6 @@
-import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
 import { z } from 'zod';
+import { isLive, readStatusFiles, StatusFileWriter, statusFilePath } from '../workers/status-files';
 import { BreakerState } from './router-policy';
 
 /** One worker process's breakers, as it last published them. */
@@ -34,68 +33,40 @@ export function worstBreakerState(a: BreakerState, b: BreakerState | undefined):
  * host are ignored.
  */
 export class BreakerBoard {
-  private writing: Promise<void> = Promise.resolve();
-  private readonly file: string;
+  private readonly writer: StatusFileWriter<BoardFile>;
 
   constructor(
     private readonly dir: string,
     private readonly self = { host: hostname(), pid: process.pid },
   ) {
-    this.file = join(dir, `${self.host}-${self.pid}.json`);
+    this.writer = new StatusFileWriter(dir, statusFilePath(dir, self), 'models');
   }
 
   /** Writes this process's breakers; writes are queued so the last state always lands last. */
   publish(models: BoardFile['models'], halfOpenAfterMs: number): Promise<void> {
-    const body: BoardFile = { ...this.self, updatedAt: new Date().toISOString(), halfOpenAfterMs, models };
-    this.writing = this.writing
-      .then(async () => {
-        await mkdir(this.dir, { recursive: true });
-        const temporary = `${this.file}.tmp`;
-        await writeFile(temporary, JSON.stringify(body));
-        await rename(temporary, this.file);
-      })
-      .catch((err: unknown) =>
-        console.warn(`models: could not publish breaker states to ${this.dir}: ${String(err)}`),
-      );
-    return this.writing;
+    return this.writer.write({ ...this.self, updatedAt: new Date().toISOString(), halfOpenAfterMs, models });
   }
 
   /** Resolves once every publish so far has been written. */
   settled(): Promise<void> {
-    return this.writing;
+    return this.writer.settled();
   }
 
   /** The worst state each model has in any live process, with open circuits past their wait read as half-open. */
   async read(now = Date.now()): Promise<Record<string, BreakerState>> {
-    const names = await readdir(this.dir).catch(() => [] as string[]);
     const merged: Record<string, BreakerState> = {};
-    for (const name of names.filter((entry) => entry.endsWith('.json'))) {
-      const parsed = BoardFile.safeParse(
-        await readFile(join(this.dir, name), 'utf8')
-          .then((text) => JSON.parse(text) as unknown)
-          .catch(() => undefined),
-      );
-      if (!parsed.success || !alive(parsed.data)) continue;
-      for (const [modelId, entry] of Object.entries(parsed.data.models)) {
+    for (const file of await readStatusFiles(this.dir, BoardFile)) {
+      if (!isLive(file)) continue;
+      for (const [modelId, entry] of Object.entries(file.models)) {
         const state =
           entry.state === BreakerState.Open &&
           entry.openedAt !== undefined &&
-          now - entry.openedAt >= parsed.data.halfOpenAfterMs
+          now - entry.openedAt >= file.halfOpenAfterMs
             ? BreakerState.HalfOpen
             : entry.state;
         merged[modelId] = worstBreakerState(state, merged[modelId]);
       }
     }
     return merged;
-  }
-}
-
-function alive(file: BoardFile): boolean {
-  if (file.host !== hostname()) return true;
-  try {
-    process.kill(file.pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

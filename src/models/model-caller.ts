@@ -6,6 +6,7 @@ import type { ModelRuntime } from './model-runtime';
 import { JsonSchemaObject } from './model-step-input';
 import { ChatMessage, ToolCall, ToolSpec, type StreamProgress } from './provider-adapter';
 import { ProviderError, ProviderErrorKind } from './provider-error';
+import { tokenWriter } from './token-stream';
 
 /** One call to one catalogue model: the activity's input, so a Temporal payload. */
 export const CallModelInput = z.strictObject({
@@ -169,6 +170,7 @@ export async function callOneModel(
   }
 
   const release = runtime.inFlight.hold(input.runId, estimateUsd);
+  const tokens = tokenWriter(runtime.tokens, { runId: input.runId, stepId: input.stepId, modelId: model.id });
   try {
     const result = await breakers.run(
       model.id,
@@ -188,7 +190,10 @@ export async function callOneModel(
             'x-troupe-step': input.stepId,
             ...(input.agent && { 'x-troupe-agent': input.agent }),
           },
-          onProgress: hooks.onProgress,
+          onProgress: (progress) => {
+            tokens.write(progress.delta);
+            hooks.onProgress?.(progress);
+          },
         }),
       hooks.signal ?? new AbortController().signal,
     );
@@ -212,6 +217,7 @@ export async function callOneModel(
     await record(outcome, { error: failure.message, ...(usage && { usage }) });
     throw failure;
   } finally {
+    tokens.end();
     release();
   }
 }

@@ -7,6 +7,7 @@ import { createOllamaProvider } from './ollama-provider';
 import { createOpenAIProvider } from './openai-provider';
 import type { ModelProvider } from './provider-adapter';
 import { ProviderHealth } from './provider-health';
+import { processTokenBus, type TokenBus } from './token-stream';
 
 /** Money promised to calls still running, so concurrent calls cannot each pass the same budget check. */
 export class InFlightSpend {
@@ -53,6 +54,8 @@ export type ModelRuntime = {
   health: ProviderHealth;
   ledger: CostLedger;
   inFlight: InFlightSpend;
+  /** Where calls send their tokens as they stream, for the API to show live. */
+  tokens: TokenBus;
   now: () => Date;
 };
 
@@ -63,6 +66,8 @@ export type ModelRuntimeOptions = {
   ledger?: CostLedger;
   /** TROUPE_DATA_DIR: holds the JSONL ledger and the breaker board (`models/breakers/`). */
   dataDir?: string;
+  /** The token stream: Redis across machines (openTokenBus); this process and its siblings by default. */
+  tokens?: TokenBus;
   now?: () => Date;
 };
 
@@ -72,6 +77,7 @@ export function createModelRuntime({
   env = process.env,
   ledger,
   dataDir,
+  tokens = processTokenBus(),
   now = () => new Date(),
 }: ModelRuntimeOptions): ModelRuntime {
   const providers = new Map<string, ModelProvider>();
@@ -103,6 +109,7 @@ export function createModelRuntime({
     health: new ProviderHealth(catalogue, providers, unconfigured, () => now().getTime()),
     ledger: ledger ?? new JsonlCostLedger(join(dataDir ?? '.', 'ledger', 'model-calls.jsonl')),
     inFlight: new InFlightSpend(),
+    tokens,
     now,
   };
 }

@@ -72,7 +72,8 @@ export function createOllamaProvider({ id, baseUrl }: OllamaProviderOptions): Mo
         for await (const part of stream) {
           deadline.touch();
           chunks += 1;
-          text += part.message?.content ?? '';
+          const delta = part.message?.content ?? '';
+          text += delta;
           for (const call of part.message?.tool_calls ?? []) {
             toolCalls.push({
               id: `call_${toolCalls.length}`,
@@ -84,7 +85,7 @@ export function createOllamaProvider({ id, baseUrl }: OllamaProviderOptions): Mo
             usage = { inputTokens: part.prompt_eval_count ?? 0, outputTokens: part.eval_count ?? chunks };
             finishReason = part.done_reason;
           }
-          request.onProgress?.({ outputTokens: chunks, characters: text.length });
+          request.onProgress?.({ outputTokens: chunks, characters: text.length, delta });
         }
         if (deadline.aborted) throw deadline.error();
         return {

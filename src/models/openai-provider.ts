@@ -77,12 +77,14 @@ export function createOpenAIProvider({ id, baseUrl, apiKey }: OpenAIProviderOpti
         const calls = new Map<number, { id: string; name: string; arguments: string }>();
         for await (const chunk of stream) {
           deadline.touch();
+          let delta = '';
           if (chunk.usage) {
             usage = { inputTokens: chunk.usage.prompt_tokens, outputTokens: chunk.usage.completion_tokens };
           }
           for (const choice of chunk.choices ?? []) {
             if (choice.finish_reason) finishReason = choice.finish_reason;
             if (choice.delta?.content) {
+              delta += choice.delta.content;
               text += choice.delta.content;
               outputChunks += 1;
             }
@@ -98,6 +100,7 @@ export function createOpenAIProvider({ id, baseUrl, apiKey }: OpenAIProviderOpti
           request.onProgress?.({
             outputTokens: usage?.outputTokens ?? outputChunks,
             characters: text.length,
+            delta,
           });
         }
         if (deadline.aborted) throw deadline.error();

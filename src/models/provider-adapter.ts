@@ -30,7 +30,8 @@ export const ToolSpec = z.strictObject({
 });
 export type ToolSpec = z.infer<typeof ToolSpec>;
 
-export type StreamProgress = { outputTokens: number; characters: number };
+/** What a streamed call has produced so far, and the text the latest chunk added. */
+export type StreamProgress = { outputTokens: number; characters: number; delta: string };
 
 export type ChatRequest = {
   /** The name the provider knows the model by. */
@@ -49,7 +50,7 @@ export type ChatRequest = {
   idleTimeoutMs?: number | undefined;
   /** Sent as HTTP headers, so logs and the fake server can tell callers apart (X-Troupe-Agent, ...). */
   headers?: Record<string, string> | undefined;
-  /** Called as chunks arrive; the activity heartbeats from it. */
+  /** Called as chunks arrive: the activity heartbeats from it, and the token stream sends `delta`. */
   onProgress?: ((progress: StreamProgress) => void) | undefined;
 };
 

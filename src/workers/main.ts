@@ -5,6 +5,7 @@ import { loadAgentRegistry } from '../agents/registry';
 import { loadCatalogue } from '../models/catalogue-loader';
 import { loadToolSettings } from '../tools/tool-settings';
 import { createModelRuntime } from '../models/model-runtime';
+import { openTokenBus } from '../models/token-stream';
 import { loadPoolsConfig, parsePools } from './pools';
 import { createTroupeWorkers } from './worker';
 
@@ -15,7 +16,11 @@ async function main() {
   const pools = parsePools(values.pool ?? process.env.TROUPE_POOL);
   const sizes = loadPoolsConfig();
   Runtime.install({ logger: new DefaultLogger(config.TROUPE_LOG_LEVEL) });
-  const models = createModelRuntime({ catalogue: loadCatalogue(), dataDir: config.TROUPE_DATA_DIR });
+  const models = createModelRuntime({
+    catalogue: loadCatalogue(),
+    dataDir: config.TROUPE_DATA_DIR,
+    tokens: await openTokenBus(config.REDIS_URL),
+  });
   const agents = pools.includes('agents')
     ? { registry: await loadAgentRegistry(), tools: await loadToolSettings() }
     : undefined;
@@ -42,6 +47,7 @@ async function main() {
   }
   process.send?.({ ready: 'worker' });
   await workers.run();
+  await models.tokens.close();
   await connection.close();
   process.disconnect?.();
 }

@@ -12,6 +12,7 @@ import type { AgentRegistry } from '../agents/registry';
 import { agentsQueue, toolsQueue } from '../engine/task-queues';
 import type { ToolSettings } from '../tools/tool-kit';
 import { allPools, PoolName, type PoolsConfig } from './pools';
+import { publishWorkerSlots } from './worker-slots';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -133,6 +134,8 @@ export async function createTroupeWorkers({
     served,
     shutdown,
     run: async () => {
+      // The API reads the slots from the data dir for /metrics.
+      const slots = publishWorkerSlots(join(dataDir, 'workers', 'status'), served, workers);
       await Promise.all(
         workers.map((worker) =>
           worker.run().catch((err: unknown) => {
@@ -140,7 +143,7 @@ export async function createTroupeWorkers({
             throw err;
           }),
         ),
-      );
+      ).finally(() => slots.stop());
     },
   };
 }

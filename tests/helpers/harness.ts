@@ -72,8 +72,15 @@ export async function startWorker(
   };
 }
 
-/** A worker in its own process, started the way `npm run worker` starts one, so a test can kill it. */
-export function spawnWorker(env: TestWorkflowEnvironment, api: Api): ChildProcess {
+/**
+ * A worker in its own process, started the way `npm run worker` starts one, so a test can kill it.
+ * `extraEnv` adds settings such as REDIS_URL or where the model providers are.
+ */
+export function spawnWorker(
+  env: TestWorkflowEnvironment,
+  api: Api,
+  extraEnv: Record<string, string> = {},
+): ChildProcess {
   const entry = fileURLToPath(new URL('../../src/workers/main.ts', import.meta.url));
   return spawn(process.execPath, ['--import', 'tsx', entry], {
     env: {
@@ -82,6 +89,7 @@ export function spawnWorker(env: TestWorkflowEnvironment, api: Api): ChildProces
       TROUPE_TASK_QUEUE: api.config.TROUPE_TASK_QUEUE,
       TROUPE_DATA_DIR: api.config.TROUPE_DATA_DIR,
       TROUPE_LOG_LEVEL: 'WARN',
+      ...extraEnv,
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -139,6 +147,7 @@ export async function startApiServerForTest(
   { apiEnv = {}, dataDir }: { apiEnv?: Record<string, string>; dataDir?: string } = {},
 ): Promise<Api & { lines: string[] }> {
   const config = Config.parse({
+    ...apiEnv,
     TEMPORAL_ADDRESS: env.address,
     TROUPE_TASK_QUEUE: testQueue(name),
     TROUPE_DATA_DIR: dataDir ?? (await mkdtemp(join(tmpdir(), 'troupe-test-'))),

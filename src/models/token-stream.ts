@@ -1,0 +1,176 @@
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { createClient } from 'redis';
+import { z } from 'zod';
+
+/**
+ * Tokens as a model writes them, from the worker that calls the model to the API that shows them.
+ * They never enter Temporal history: the step's output does, once, when the call ends.
+ */
+export const TokenChunk = z.object({
+  runId: z.string(),
+  stepId: z.string(),
+  /** One model call: an agent makes several per step, and a failover makes another. */
+  stream: z.string(),
+  modelId: z.string(),
+  /** Where `text` starts in the call's output, so a client sees a gap or a repeat at once. */
+  offset: z.int().min(0),
+  text: z.string(),
+  /** The call's last chunk: the output is complete (or the call failed). */
+  done: z.boolean(),
+});
+export type TokenChunk = z.infer<typeof TokenChunk>;
+
+export type TokenListener = (chunk: TokenChunk) => void;
+
+/** Carries chunks from model calls to whoever watches the run. Publishing never fails a call. */
+export interface TokenBus {
+  publish(chunk: TokenChunk): void;
+  /** Calls `listener` with the run's chunks until the returned function is called. */
+  subscribe(runId: string, listener: TokenListener): Promise<() => void>;
+  close(): Promise<void>;
+}
+
+/** How often a call's new text is sent: often enough to look live, rare enough to stay cheap. */
+export const TOKEN_FLUSH_MS = 50;
+
+/**
+ * Batches one model call's text deltas into chunks. `write` is called per delta as the stream
+ * arrives; `end` sends what is left, marked done.
+ */
+export function tokenWriter(
+  bus: TokenBus,
+  call: { runId: string; stepId: string; modelId: string },
+  flushMs = TOKEN_FLUSH_MS,
+) {
+  const stream = randomUUID();
+  let offset = 0;
+  let pending = '';
+  let timer: NodeJS.Timeout | undefined;
+  const flush = (done: boolean) => {
+    clearTimeout(timer);
+    timer = undefined;
+    if (!pending && !done) return;
+    bus.publish({ ...call, stream, offset, text: pending, done });
+    offset += pending.length;
+    pending = '';
+  };
+  return {
+    write(delta: string) {
+      if (!delta) return;
+      pending += delta;
+      timer ??= setTimeout(() => flush(false), flushMs);
+    },
+    end: () => flush(true),
+  };
+}
+
+const runEvent = (runId: string) => `run:${runId}`;
+const ipcKey = 'troupeTokens';
+/** Set by `npm start` on its children: their IPC channel to the supervisor carries token chunks. */
+export const TOKEN_IPC_ENV = 'TROUPE_TOKEN_IPC';
+
+/**
+ * The bus inside one process, bridged over the IPC channel `npm start` opens to each child: a worker
+ * sends its chunks to the supervisor, which passes them to the API process.
+ */
+class ProcessTokenBus implements TokenBus {
+  private readonly events = new EventEmitter().setMaxListeners(0);
+  private readonly ipc = process.env[TOKEN_IPC_ENV] === '1';
+
+  constructor() {
+    if (!this.ipc) return;
+    process.on('message', (message: unknown) => {
+      if (typeof message !== 'object' || message === null || !(ipcKey in message)) return;
+      const chunk = TokenChunk.safeParse((message as Record<string, unknown>)[ipcKey]);
+      if (chunk.success) this.events.emit(runEvent(chunk.data.runId), chunk.data);
+    });
+  }
+
+  publish(chunk: TokenChunk): void {
+    this.events.emit(runEvent(chunk.runId), chunk);
+    if (this.ipc && process.connected)
+      process.send?.({ [ipcKey]: chunk }, undefined, undefined, () => undefined);
+  }
+
+  subscribe(runId: string, listener: TokenListener): Promise<() => void> {
+    this.events.on(runEvent(runId), listener);
+    return Promise.resolve(() => void this.events.off(runEvent(runId), listener));
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+let processBus: ProcessTokenBus | undefined;
+
+/** This process's bus: model calls and the API in one process meet here. */
+export function processTokenBus(): TokenBus {
+  return (processBus ??= new ProcessTokenBus());
+}
+
+/** Whether an IPC message is a token chunk, so the supervisor can pass it on. */
+export function isTokenMessage(message: unknown): boolean {
+  return typeof message === 'object' && message !== null && ipcKey in message;
+}
+
+const channel = (runId: string) => `troupe:tokens:${runId}`;
+
+/** Redis pub/sub: workers and API processes on any machine, one channel per run. */
+class RedisTokenBus implements TokenBus {
+  private warned = false;
+
+  private constructor(
+    private readonly pub: ReturnType<typeof createClient>,
+    private readonly sub: ReturnType<typeof createClient>,
+  ) {}
+
+  static async connect(url: string): Promise<RedisTokenBus> {
+    const pub = createClient({ url });
+    const sub = pub.duplicate();
+    for (const client of [pub, sub]) client.on('error', () => undefined);
+    try {
+      await Promise.all([pub.connect(), sub.connect()]);
+    } catch (err) {
+      pub.destroy();
+      sub.destroy();
+      throw new Error(`the token stream cannot reach Redis (REDIS_URL): ${(err as Error).message}`);
+    }
+    return new RedisTokenBus(pub, sub);
+  }
+
+  publish(chunk: TokenChunk): void {
+    this.pub.publish(channel(chunk.runId), JSON.stringify(chunk)).catch((err: Error) => {
+      if (this.warned) return;
+      this.warned = true;
+      console.warn(`token stream: publishing to Redis failed (${err.message}); the run goes on`);
+    });
+  }
+
+  async subscribe(runId: string, listener: TokenListener): Promise<() => void> {
+    const onMessage = (message: string) => {
+      const chunk = TokenChunk.safeParse(parseJson(message));
+      if (chunk.success) listener(chunk.data);
+    };
+    await this.sub.subscribe(channel(runId), onMessage);
+    return () => void this.sub.unsubscribe(channel(runId), onMessage).catch(() => undefined);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.pub.close(), this.sub.close()]).catch(() => undefined);
+  }
+}
+
+/** Redis when REDIS_URL is set (processes anywhere), else this process and its `npm start` siblings. */
+export async function openTokenBus(redisUrl: string | undefined): Promise<TokenBus> {
+  return redisUrl ? RedisTokenBus.connect(redisUrl) : processTokenBus();
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
