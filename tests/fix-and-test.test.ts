@@ -7,21 +7,13 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { treeOf } from '../src/activities/workspace-snapshots';
 import { startFakeModelServer, type FakeModelServer } from '../src/fake-models/server';
-import { loadCatalogue } from '../src/models/catalogue-loader';
-import { createModelRuntime } from '../src/models/model-runtime';
 import { isClosed, postJson, readExample, waitForRun, type Api } from './helpers/harness';
 import { startStack, type Stack } from './helpers/stack';
+import { shippedCatalogueOn, shippedModels } from './models/helpers';
 
 const run = promisify(execFile);
 const sampleRepo = fileURLToPath(new URL('./fixtures/sample-repo', import.meta.url));
 const script = fileURLToPath(new URL('../config/fake-models/fix-and-test.yaml', import.meta.url));
-
-/** The shipped catalogue's models, so the health probes find every one on the scripted server. */
-const models = Object.fromEntries(
-  ['qwen2.5-coder:7b', 'llama3.1:8b', 'gpt-4o-mini', 'gpt-4o', 'deepseek-chat', 'deepseek-reasoner'].map(
-    (id) => [id, {}],
-  ),
-);
 
 let stack: Stack;
 let api: Api;
@@ -29,16 +21,7 @@ let fake: FakeModelServer;
 
 beforeAll(async () => {
   fake = await startFakeModelServer({ script });
-  const modelEnv = { OLLAMA_HOST: fake.url, OPENAI_BASE_URL: fake.openaiUrl, OPENAI_API_KEY: 'test-key' };
-  stack = await startStack('fix and test', {
-    agents: true,
-    models: ({ config }) =>
-      createModelRuntime({
-        catalogue: loadCatalogue({ env: modelEnv, taskQueuePrefix: `${config.TROUPE_TASK_QUEUE}-models` }),
-        env: modelEnv,
-        dataDir: config.TROUPE_DATA_DIR,
-      }),
-  });
+  stack = await startStack('fix and test', { agents: true, models: shippedCatalogueOn(fake).runtime });
   ({ api } = stack);
 });
 
@@ -98,7 +81,7 @@ it('restores the workspace byte for byte when the final step fails', async () =>
 
 it('refuses a tool call that reads ../../etc/passwd, records it on the step, and lets the run go on', async () => {
   fake.setScript({
-    models,
+    models: shippedModels,
     replies: [
       {
         match: { agent: 'security-reviewer', prompt: '[probe turn 1]' },
@@ -133,7 +116,7 @@ it('refuses a tool call that reads ../../etc/passwd, records it on the step, and
 
 it('lets an agent ask another agent a question, runs the answer as a child step, and keeps the message', async () => {
   fake.setScript({
-    models,
+    models: shippedModels,
     replies: [
       {
         match: { agent: 'code-generator', prompt: '[design turn 1]' },
@@ -181,7 +164,7 @@ it('lets an agent ask another agent a question, runs the answer as a child step,
 
 it('puts parallel writes to the shared context to the reviewer agent under the reviewer policy', async () => {
   fake.setScript({
-    models,
+    models: shippedModels,
     replies: [
       {
         match: { agent: 'reviewer', prompt: '_review1 turn 1]' },

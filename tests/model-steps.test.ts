@@ -2,9 +2,8 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeModelServer, type FakeModelServer } from '../src/fake-models/server';
 import { TroupeCost } from '../src/engine/search-attributes';
-import { loadCatalogue } from '../src/models/catalogue-loader';
-import { createModelRuntime } from '../src/models/model-runtime';
 import { startStack, type Stack } from './helpers/stack';
+import { shippedCatalogueOn, shippedModels } from './models/helpers';
 import { isClosed, postJson, readExample, waitForRun, type Api } from './helpers/harness';
 
 let stack: Stack;
@@ -12,27 +11,9 @@ let env: TestWorkflowEnvironment;
 let fake: FakeModelServer;
 let api: Api;
 
-const shippedModels = {
-  'qwen2.5-coder:7b': {},
-  'llama3.1:8b': {},
-  'gpt-4o-mini': {},
-  'gpt-4o': {},
-  'deepseek-chat': {},
-  'deepseek-reasoner': {},
-};
-
 beforeAll(async () => {
   fake = await startFakeModelServer();
-  // The shipped catalogue, pointed at the scripted server the way a user points it at real providers.
-  const modelEnv = { OLLAMA_HOST: fake.url, OPENAI_BASE_URL: fake.openaiUrl, OPENAI_API_KEY: 'test-key' };
-  stack = await startStack('model steps', {
-    models: ({ config }) =>
-      createModelRuntime({
-        catalogue: loadCatalogue({ env: modelEnv, taskQueuePrefix: `${config.TROUPE_TASK_QUEUE}-models` }),
-        env: modelEnv,
-        dataDir: config.TROUPE_DATA_DIR,
-      }),
-  });
+  stack = await startStack('model steps', { models: shippedCatalogueOn(fake).runtime });
   ({ env, api } = stack);
 });
 

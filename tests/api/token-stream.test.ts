@@ -4,8 +4,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunDeltaEvent, SubscribeAck } from '../../src/api/live-events';
 import type { RunSnapshot } from '../../src/engine/run-snapshot';
 import { startFakeModelServer, type FakeModelServer } from '../../src/fake-models/server';
-import { loadCatalogue } from '../../src/models/catalogue-loader';
-import { createModelRuntime } from '../../src/models/model-runtime';
 import type { TokenChunk } from '../../src/models/token-stream';
 import {
   isClosed,
@@ -16,19 +14,12 @@ import {
   type Api,
 } from '../helpers/harness';
 import { startStack, type Stack } from '../helpers/stack';
+import { shippedCatalogueOn, shippedModels } from '../models/helpers';
 
 let stack: Stack;
 let fake: FakeModelServer;
 let modelEnv: Record<string, string>;
 
-const shippedModels = {
-  'qwen2.5-coder:7b': {},
-  'llama3.1:8b': {},
-  'gpt-4o-mini': {},
-  'gpt-4o': {},
-  'deepseek-chat': {},
-  'deepseek-reasoner': {},
-};
 const words = (count: number) => Array.from({ length: count }, (_, index) => `word${index}`).join(' ');
 const longReply = words(120);
 
@@ -43,16 +34,9 @@ beforeAll(async () => {
       { match: { prompt: 'long answer' }, reply: words(3000), tokensPerSecond: 20_000 },
     ],
   });
-  modelEnv = { OLLAMA_HOST: fake.url, OPENAI_BASE_URL: fake.openaiUrl, OPENAI_API_KEY: 'test-key' };
-  stack = await startStack('token stream', {
-    server: true,
-    models: ({ config }) =>
-      createModelRuntime({
-        catalogue: loadCatalogue({ env: modelEnv, taskQueuePrefix: `${config.TROUPE_TASK_QUEUE}-models` }),
-        env: modelEnv,
-        dataDir: config.TROUPE_DATA_DIR,
-      }),
-  });
+  const shipped = shippedCatalogueOn(fake);
+  modelEnv = shipped.env;
+  stack = await startStack('token stream', { server: true, models: shipped.runtime });
 });
 
 afterAll(async () => {

@@ -6,7 +6,8 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { stringify } from 'yaml';
 import type { CatalogueFileInput } from '../../src/models/catalogue';
-import { parseCatalogue } from '../../src/models/catalogue-loader';
+import type { Config } from '../../src/config';
+import { loadCatalogue, parseCatalogue } from '../../src/models/catalogue-loader';
 import { JsonlCostLedger } from '../../src/models/cost-ledger';
 import { createModelRuntime, type ModelRuntime } from '../../src/models/model-runtime';
 import type { FakeModelServer } from '../../src/fake-models/server';
@@ -104,5 +105,29 @@ export function activityEnv() {
         fn as (...args: unknown[]) => Promise<R>,
         ...args,
       ),
+  };
+}
+
+/** The shipped catalogue's models, so the health probes find every one on the scripted server. */
+export const shippedModels = Object.fromEntries(
+  ['qwen2.5-coder:7b', 'llama3.1:8b', 'gpt-4o-mini', 'gpt-4o', 'deepseek-chat', 'deepseek-reasoner'].map(
+    (id) => [id, {}],
+  ),
+);
+
+/**
+ * The shipped catalogue pointed at the scripted server, the way a user points it at real providers:
+ * `env` for a worker process, `runtime` for the workers of a test stack.
+ */
+export function shippedCatalogueOn(fake: Pick<FakeModelServer, 'url' | 'openaiUrl'>) {
+  const env = { OLLAMA_HOST: fake.url, OPENAI_BASE_URL: fake.openaiUrl, OPENAI_API_KEY: 'test-key' };
+  return {
+    env,
+    runtime: ({ config }: { config: Config }) =>
+      createModelRuntime({
+        catalogue: loadCatalogue({ env, taskQueuePrefix: `${config.TROUPE_TASK_QUEUE}-models` }),
+        env,
+        dataDir: config.TROUPE_DATA_DIR,
+      }),
   };
 }
