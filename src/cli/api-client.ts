@@ -47,7 +47,7 @@ export function createApiClient(env: CliEnv): ApiClient {
       const problem = Problem.safeParse(parsed);
       const detail = problem.success ? problem.data.detail : `${response.status} ${response.statusText}`;
       const code = response.status >= 500 ? ExitCode.Unreachable : ExitCode.BadInput;
-      throw new CliError(code, detail);
+      throw new CliError(code, detail, response.status);
     },
   };
 }

@@ -16,6 +16,8 @@ export class CliError extends Error {
   constructor(
     readonly code: ExitCode,
     message: string,
+    /** The API's HTTP status, when the API refused. */
+    readonly status?: number,
   ) {
     super(message);
   }

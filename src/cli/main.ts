@@ -153,7 +153,7 @@ export function buildProgram(api: () => ApiClient): Command {
     .description(
       'save a spec file to the library under its name, so schedules can run it (--replace to update)',
     )
-    .option('--replace', 'update the saved spec of the same name')
+    .option('--replace', 'replace a saved spec of the same name, if there is one')
     .action(async (file: string, options: { replace?: boolean }) => {
       const text = await readText(file);
       const parsed = parseSpec(text);
@@ -163,9 +163,13 @@ export function buildProgram(api: () => ApiClient): Command {
           `${file} is not a valid spec:\n${describeIssues(parsed.issues)}`,
         );
       const { name } = parsed.spec;
-      const { body } = options.replace
-        ? await api().call('PUT', `/api/specs/${encodeURIComponent(name)}`, { spec: text })
-        : await api().call('POST', '/api/specs', { spec: text });
+      const { body } = await api()
+        .call('POST', '/api/specs', { spec: text })
+        .catch((err: unknown) => {
+          const exists = err instanceof CliError && err.status === 409;
+          if (!exists || !options.replace) throw err;
+          return api().call('PUT', `/api/specs/${encodeURIComponent(name)}`, { spec: text });
+        });
       print(body);
     });
 

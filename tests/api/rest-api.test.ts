@@ -1,9 +1,13 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { spawn } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
 import { isClosed, postJson, readExample, waitForRun, type Api } from '../helpers/harness';
 import { startStack, type Stack } from '../helpers/stack';
 
@@ -373,6 +377,23 @@ describe('the troupe CLI', () => {
     expect((await troupe(['schedule', 'pause', 'cli-hourly'])).code).toBe(0);
     expect((await troupe(['schedule', 'trigger', 'cli-hourly'])).code).toBe(0);
     expect((await troupe(['schedule', 'delete', 'cli-hourly'])).code).toBe(0);
+  });
+
+  it('saves a spec file to the library, and replaces it only when asked', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'troupe-cli-'));
+    const file = join(dir, 'saved.yaml');
+    const save = async (duration: string, ...flags: string[]) => {
+      await writeFile(file, stringify(waitSpec('cli-saved', duration)));
+      return troupe(['spec', 'save', file, ...flags]);
+    };
+    // --replace with nothing to replace saves it, like a first save.
+    expect((await save('1s', '--replace')).code).toBe(0);
+    const again = await save('2s');
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain('a spec named "cli-saved" exists');
+    expect((await save('3s', '--replace')).code).toBe(0);
+    const saved = await call('GET', '/api/specs/cli-saved');
+    expect(saved.body.spec.description).toBe('waits 3s for tests');
   });
 });
 
