@@ -129,7 +129,7 @@ describe('POST /api/runs with bad input', () => {
       { path: 'input', message: expect.stringContaining('expected record') },
       {
         path: 'spec.steps[0].kind',
-        message: 'kind must be one of: "tool", "model", "agent", "approval", "wait", "subworkflow"',
+        message: 'kind must be one of: "tool", "model", "agent", "approval", "wait", "subworkflow", "plan"',
       },
     ]);
   });

@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { Router } from 'express';
 import { z } from 'zod';
+import { goalSpec, GoalRequest } from '../engine/plan';
 import { RunInput } from '../engine/spec';
 import type { AgentRegistry } from '../agents/registry';
 import { fromZodIssue, parseSpec } from '../engine/spec-validation';
@@ -23,6 +24,7 @@ export const StartRunRequest = z.union([
     input: RunInput.default({}),
   }),
   z.strictObject({ specName: SpecName, input: RunInput.default({}) }),
+  GoalRequest.extend({ input: RunInput.default({}) }),
 ]);
 export type StartRunRequest = z.infer<typeof StartRunRequest>;
 export const StartRunResponse = z.object({ runId: z.string(), temporalUrl: z.url() });
@@ -88,12 +90,17 @@ export function runsRoutes({
       });
     }
     const request = StartRunRequest.safeParse(req.body);
-    const body = req.body as { spec?: unknown; specName?: unknown };
+    const body = req.body as { spec?: unknown; specName?: unknown; goal?: unknown };
     const specSource = body.spec;
     let parsed =
       typeof specSource === 'string' || isObject(specSource) ? parseSpec(specSource, context) : undefined;
     if (request.success && 'specName' in request.data) {
       parsed = { ok: true, spec: (await specs.get(request.data.specName)).spec };
+    }
+    if (request.success && 'goal' in request.data) {
+      if (!agents)
+        throw new HttpError(503, { message: 'this API has no agent registry, so it cannot plan a goal' });
+      parsed = parseSpec(goalSpec(request.data, agents.agents.keys()), context);
     }
     const issues = [
       ...(request.success ? [] : unionIssues(request.error.issues, body)),
@@ -230,8 +237,11 @@ export function runsRoutes({
 }
 
 /** Issues of the start-request union, reported against the branch the body was aiming for. */
-function unionIssues(issues: z.core.$ZodIssue[], body: { spec?: unknown; specName?: unknown }) {
-  const branch = 'specName' in body && !('spec' in body) ? 1 : 0;
+function unionIssues(
+  issues: z.core.$ZodIssue[],
+  body: { spec?: unknown; specName?: unknown; goal?: unknown },
+) {
+  const branch = 'spec' in body ? 0 : 'specName' in body ? 1 : 'goal' in body ? 2 : 0;
   const chosen = issues.flatMap((issue) =>
     issue.code === 'invalid_union' && issue.errors[branch] ? issue.errors[branch] : [issue],
   );

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import type { RunSnapshot } from '../engine/run-snapshot';
@@ -30,6 +31,33 @@ async function readText(file: string): Promise<string> {
   });
 }
 
+type RunOptions = { input: string; repo?: string; budget?: string; follow?: boolean };
+
+/**
+ * `troupe run` takes a spec file, or a goal in words. Anything that names a file (it exists, or it ends
+ * in .yaml, .yml or .json) is read as a spec, so a mistyped file name is an error, not a goal.
+ */
+async function startRequest(what: string, options: RunOptions, input: unknown) {
+  const isFile = await stat(what).then(
+    (info) => info.isFile(),
+    () => false,
+  );
+  if (isFile || /\.(ya?ml|json)$/i.test(what)) {
+    if (options.repo || options.budget)
+      throw new CliError(ExitCode.BadInput, '--repo and --budget are for goals; a spec file sets its own');
+    return { spec: await readText(what), input };
+  }
+  const budget = options.budget === undefined ? undefined : Number(options.budget);
+  if (budget !== undefined && !(budget >= 0))
+    throw new CliError(ExitCode.BadInput, `--budget must be a number of USD, not "${options.budget}"`);
+  return {
+    goal: what,
+    input,
+    ...(options.repo && { repo: resolve(options.repo) }),
+    ...(budget !== undefined && { budget: { usd: budget } }),
+  };
+}
+
 /** Runs another entry point of this repo through tsx and ends with its exit code. */
 function runEntry(entry: string, args: string[] = []): Promise<never> {
   const child = spawn(
@@ -54,17 +82,21 @@ export function buildProgram(api: () => ApiClient): Command {
     print((await api().call('POST', `/api/runs/${encodeURIComponent(runId)}/${verb}`)).body);
 
   program
-    .command('run <spec-file>')
-    .description('start a run of a spec file (YAML or JSON)')
+    .command('run <spec-file-or-goal>')
+    .description(
+      'start a run of a spec file (YAML or JSON), or of a goal in words that the planner agent breaks into steps',
+    )
     .option('--input <json>', 'the run input as a JSON object', '{}')
+    .option('--repo <path>', 'a goal: the repository the agents work in')
+    .option('--budget <usd>', 'a goal: the most the run may spend on models, in USD')
     .option('--follow', 'show progress until the run ends, then print its output')
-    .action(async (file: string, options: { input: string; follow?: boolean }) => {
+    .action(async (what: string, options: RunOptions) => {
       const input = parseJson(options.input, '--input');
-      const spec = await readText(file);
-      const { body } = await api().call<{ runId: string; temporalUrl: string }>('POST', '/api/runs', {
-        spec,
-        input,
-      });
+      const { body } = await api().call<{ runId: string; temporalUrl: string }>(
+        'POST',
+        '/api/runs',
+        await startRequest(what, options, input),
+      );
       if (!options.follow) return print(body.runId);
       process.stderr.write(`run ${body.runId} (${body.temporalUrl})\n`);
       const run = await followRun(api(), body.runId);

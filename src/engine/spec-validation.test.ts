@@ -97,7 +97,7 @@ describe('parseSpec', () => {
       { path: ['steps', 0, 'tool'], message: 'tool must be one of: "shell", "noop"' },
       {
         path: ['steps', 1, 'kind'],
-        message: 'kind must be one of: "tool", "model", "agent", "approval", "wait", "subworkflow"',
+        message: 'kind must be one of: "tool", "model", "agent", "approval", "wait", "subworkflow", "plan"',
       },
     ]);
   });

@@ -114,12 +114,20 @@ function checkAgents(
   return spec.steps.flatMap((step, index): SpecIssue[] => {
     if (step.kind === StepKind.Subworkflow)
       return checkAgents(step.with.spec, agents, [...at, 'steps', index, 'with', 'spec']);
-    if (step.kind !== StepKind.Agent || agents.has(step.agent)) return [];
+    const unknown = (agent: string, path: (string | number)[]): SpecIssue[] =>
+      agents.has(agent)
+        ? []
+        : [
+            {
+              path: [...at, 'steps', index, ...path],
+              message: `unknown agent "${agent}"; the registry has ${[...agents].sort().join(', ')}`,
+            },
+          ];
+    if (step.kind === StepKind.Agent) return unknown(step.agent, ['agent']);
+    if (step.kind !== StepKind.Plan) return [];
     return [
-      {
-        path: [...at, 'steps', index, 'agent'],
-        message: `unknown agent "${step.agent}"; the registry has ${[...agents].sort().join(', ')}`,
-      },
+      ...unknown(step.with.agent, ['with', 'agent']),
+      ...(step.with.agents ?? []).flatMap((agent, n) => unknown(agent, ['with', 'agents', n])),
     ];
   });
 }

@@ -50,6 +50,7 @@ export const StepKind = {
   Approval: 'approval',
   Wait: 'wait',
   Subworkflow: 'subworkflow',
+  Plan: 'plan',
 } as const;
 export type StepKind = (typeof StepKind)[keyof typeof StepKind];
 
@@ -154,6 +155,29 @@ export const AgentStep = z.strictObject({
 });
 export type AgentStep = z.infer<typeof AgentStep>;
 
+/**
+ * Plans a goal: the planner agent answers a graph of steps, each for one specialist agent, and the run
+ * checks the plan and adds its steps after this one. A plan that names an unknown agent or step, or has
+ * a cycle, fails this step with what is wrong, before any planned step starts.
+ */
+export const PlanStep = z.strictObject({
+  ...stepBase,
+  kind: z.literal(StepKind.Plan),
+  timeout: Duration.optional(),
+  retry: Retry.optional(),
+  with: z.strictObject({
+    goal: z.string().min(1, 'goal must say what the run should achieve'),
+    /** The agent that plans. */
+    agent: z.string().min(1).default('planner'),
+    /** The agents the plan may give steps to; a goal run lists the registry's specialists here. */
+    agents: z.array(z.string().min(1)).min(1).optional(),
+    /** The workspace every planned step works in. */
+    repo: z.string().min(1).optional(),
+    maxSteps: z.int().min(1).max(50).default(8),
+  }),
+});
+export type PlanStep = z.infer<typeof PlanStep>;
+
 export const WaitStep = z.strictObject({
   ...stepBase,
   kind: z.literal(StepKind.Wait),
@@ -201,6 +225,7 @@ export const Step = z.discriminatedUnion('kind', [
   ApprovalStep,
   WaitStep,
   SubworkflowStep,
+  PlanStep,
 ]);
 
 export const Spec = z.strictObject({

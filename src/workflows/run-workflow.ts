@@ -16,7 +16,6 @@ import { RunState, type CarriedState } from '../engine/run-state';
 import { RunStatus, type RunSnapshot } from '../engine/run-snapshot';
 import { TroupeCost, TroupeStatus } from '../engine/search-attributes';
 import type { RunInput, Spec, Step } from '../engine/spec';
-import { mergeSteps, parseSpec, describeIssues } from '../engine/spec-validation';
 import { bareExpression } from '../engine/template';
 import { evaluateExpression } from '../engine/expressions';
 import {
@@ -28,6 +27,7 @@ import {
   type AddStepsRequest,
   type DecisionRequest,
 } from './run-messages';
+import { mergedSpec } from './spec-changes';
 import {
   callTool,
   compensateAgentStep,
@@ -229,29 +229,6 @@ function registerHandlers(run: RunState): void {
       },
     },
   );
-}
-
-/** The run's spec with the given steps added or replaced, or a failure naming every problem. */
-function mergedSpec(run: RunState, steps: unknown[]): Spec {
-  const merged = mergeSteps(run.spec, steps, (id) => run.stepStatus(id) === 'pending');
-  if (!merged.ok) {
-    throw ApplicationFailure.create({
-      type: 'InvalidSteps',
-      message: describeIssues(merged.issues),
-      details: [merged.issues],
-      nonRetryable: true,
-    });
-  }
-  const parsed = parseSpec(merged.spec);
-  if (!parsed.ok) {
-    throw ApplicationFailure.create({
-      type: 'InvalidSteps',
-      message: describeIssues(parsed.issues),
-      details: [parsed.issues],
-      nonRetryable: true,
-    });
-  }
-  return parsed.spec;
 }
 
 /**

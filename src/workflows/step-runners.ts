@@ -24,6 +24,7 @@ import type {
   ApprovalStep,
   Compensation,
   ModelStep,
+  PlanStep,
   Retry,
   RunInput,
   Spec,
@@ -36,6 +37,8 @@ import { bareExpression, resolveTemplates } from '../engine/template';
 import type { CallModelResult } from '../models/model-caller';
 import type { ModelStepInput } from '../models/model-step-input';
 import { runModelStep, type ModelRoute } from './model-step';
+import { mergedSpec } from './spec-changes';
+import { plannedSteps, withPlanJoined } from '../engine/plan';
 
 type ToolActivities = ReturnType<typeof createToolActivities>;
 type ToolCallOptions = Pick<ToolStep, 'retry' | 'timeout'>;
@@ -86,6 +89,8 @@ export async function runStepOnce(
       return callModel(run, step, context);
     case 'agent':
       return runAgentStep(run, step, context);
+    case 'plan':
+      return runPlanStep(run, step, context);
   }
 }
 
@@ -159,6 +164,55 @@ async function runAgentStep(run: RunState, step: AgentStep, context: ExpressionC
       attempts: [],
     },
   };
+}
+
+/**
+ * Asks the planner for a plan and adds its steps to the run, after this step. The plan is checked
+ * whole before any of it joins the run: a bad plan fails this step and starts nothing.
+ */
+async function runPlanStep(run: RunState, step: PlanStep, context: ExpressionContext): Promise<StepResult> {
+  const args = resolveTemplates(step.with, context) as PlanStep['with'];
+  const planner: AgentStep = {
+    id: step.id,
+    kind: 'agent',
+    agent: args.agent,
+    dependsOn: step.dependsOn,
+    ...(step.timeout && { timeout: step.timeout }),
+    ...(step.retry && { retry: step.retry }),
+    with: {
+      task: args.goal,
+      ...(args.repo && { repo: args.repo }),
+      context: { maxSteps: args.maxSteps, ...(args.agents && { agents: args.agents }) },
+    },
+  };
+  const planned = await runAgentStep(run, planner, context);
+  const answer = (planned.output as { output?: unknown }).output;
+  const result = plannedSteps({ ...step, with: args }, answer);
+  const taken = result.ok
+    ? result.steps.filter((added) => run.spec.steps.some((existing) => existing.id === added.id))
+    : [];
+  const problems = result.ok
+    ? taken.map((added) => `step "${added.id}" is already in the run`)
+    : result.problems;
+  if (problems.length === 0 && result.ok) {
+    try {
+      run.replaceSpec(mergedSpec(run, withPlanJoined(run.spec, step.id, result.steps)));
+    } catch (err) {
+      problems.push((err as Error).message);
+    }
+  }
+  if (problems.length > 0) {
+    throw ApplicationFailure.create({
+      type: 'InvalidPlan',
+      message: `the plan for "${args.goal.slice(0, 80)}" cannot run: ${problems.join('; ')}`,
+      details: [answer],
+      nonRetryable: true,
+    });
+  }
+  const steps = result.ok
+    ? result.steps.map(({ id, agent, dependsOn, with: { task } }) => ({ id, agent, task, dependsOn }))
+    : [];
+  return { output: { goal: args.goal, steps }, ...(planned.model && { model: planned.model }) };
 }
 
 /**

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowBundle } from '@temporalio/worker';
+import type { AgentRegistry } from '../../src/agents/registry';
 import { createApp } from '../../src/api/app';
 import { ApiConfig } from '../../src/api/api-config';
 import { startApiServer } from '../../src/api/api-server';
@@ -23,16 +24,22 @@ export type Api = {
   close: () => Promise<void>;
 };
 
-/** The real API on a free port, talking to the test's Temporal. */
-export async function startApi(env: TestWorkflowEnvironment, name: string): Promise<Api> {
+/** The real API on a free port, talking to the test's Temporal; with a registry, it can plan goals. */
+export async function startApi(
+  env: TestWorkflowEnvironment,
+  name: string,
+  { agents }: { agents?: AgentRegistry } = {},
+): Promise<Api> {
   const config = Config.parse({
     TEMPORAL_ADDRESS: env.address,
     TROUPE_TASK_QUEUE: testQueue(name),
     TROUPE_DATA_DIR: await mkdtemp(join(tmpdir(), 'troupe-test-')),
   });
   const server: Server = await new Promise((resolve) => {
-    const listening = createApp({ client: env.client, config }).listen(0, '127.0.0.1', () =>
-      resolve(listening),
+    const listening = createApp({ client: env.client, config, ...(agents && { agents }) }).listen(
+      0,
+      '127.0.0.1',
+      () => resolve(listening),
     );
   });
   const { port } = server.address() as AddressInfo;
@@ -144,7 +151,11 @@ export const isClosed = (run: RunSnapshot) => ['completed', 'failed', 'cancelled
 export async function startApiServerForTest(
   env: TestWorkflowEnvironment,
   name: string,
-  { apiEnv = {}, dataDir }: { apiEnv?: Record<string, string>; dataDir?: string } = {},
+  {
+    apiEnv = {},
+    dataDir,
+    agents,
+  }: { apiEnv?: Record<string, string>; dataDir?: string; agents?: AgentRegistry } = {},
 ): Promise<Api & { lines: string[] }> {
   const config = Config.parse({
     ...apiEnv,
@@ -157,6 +168,7 @@ export async function startApiServerForTest(
     client: env.client,
     config,
     api: ApiConfig.parse(apiEnv),
+    ...(agents && { agents }),
     port: 0,
     host: '127.0.0.1',
     log: (line) => lines.push(line),

@@ -32,10 +32,12 @@ export async function startStack(
   { dynamicConfig, models, agents, server }: StackOptions = {},
 ): Promise<Stack> {
   const [env, bundle] = await Promise.all([startTestTemporal(dynamicConfig), bundleWorkflows()]);
-  const api = server ? await startApiServerForTest(env, name) : await startApi(env, name);
+  const registry = agents ? await loadAgentRegistry() : undefined;
+  const apiDeps = registry && { agents: registry };
+  const api = server ? await startApiServerForTest(env, name, apiDeps) : await startApi(env, name, apiDeps);
   const deps = {
     ...(models && { models: models(api) }),
-    ...(agents && { agents: { registry: await loadAgentRegistry() } }),
+    ...(registry && { agents: { registry } }),
   };
   let worker: Awaited<ReturnType<typeof startWorker>> | undefined;
   const stack: Stack = {

@@ -1,0 +1,119 @@
+import { describe, expect, it } from 'vitest';
+import { goalSpec, plannedSteps, withPlanJoined } from './plan';
+import { PlanStep, Spec, type AgentStep } from './spec';
+import { parseSpec } from './spec-validation';
+
+const planStep = (agents?: string[], maxSteps = 8) =>
+  PlanStep.parse({
+    id: 'plan',
+    kind: 'plan',
+    with: { goal: 'add rate limiting', repo: '/srv/app', maxSteps, ...(agents && { agents }) },
+  });
+
+const answer = {
+  steps: [
+    { id: 'write-code', agent: 'code-generator', task: 'Add a limiter', dependsOn: [] },
+    { id: 'test', agent: 'tester', task: 'Run the tests', dependsOn: ['write-code'] },
+  ],
+};
+
+describe('plannedSteps', () => {
+  it('turns a plan into agent steps after the plan step, with ids of its own and the run’s repo', () => {
+    const result = plannedSteps(planStep(['code-generator', 'tester']), answer);
+    expect(result).toEqual({
+      ok: true,
+      steps: [
+        {
+          id: 'plan_write_code',
+          kind: 'agent',
+          agent: 'code-generator',
+          description: 'Add a limiter',
+          dependsOn: ['plan'],
+          with: { task: 'Add a limiter', repo: '/srv/app' },
+        },
+        {
+          id: 'plan_test',
+          kind: 'agent',
+          agent: 'tester',
+          description: 'Run the tests',
+          dependsOn: ['plan', 'plan_write_code'],
+          with: { task: 'Run the tests', repo: '/srv/app' },
+        },
+      ],
+    });
+  });
+
+  it('names every problem of a bad plan', () => {
+    const result = plannedSteps(planStep(['code-generator'], 2), {
+      steps: [
+        { id: 'a', agent: 'wizard', task: 'magic', dependsOn: ['nowhere'] },
+        { id: 'a', agent: 'code-generator', task: 'again', dependsOn: [] },
+        { id: 'b', agent: 'code-generator', task: 'more', dependsOn: [] },
+      ],
+    });
+    expect(result.ok).toBe(false);
+    expect(!result.ok && result.problems).toEqual([
+      '3 steps; the plan may have at most 2',
+      'step "a" names agent "wizard"; the plan may use code-generator',
+      'step "a" depends on "nowhere", which the plan does not have',
+      'steps "a" and "a" both become step "plan_a"',
+    ]);
+  });
+
+  it('says where a malformed answer is wrong', () => {
+    const result = plannedSteps(planStep(), { steps: [{ id: 'x', agent: 'tester' }] });
+    expect(!result.ok && result.problems).toEqual([expect.stringMatching(/^steps\.0\.task: /)]);
+    expect(plannedSteps(planStep(), 'no plan today')).toMatchObject({ ok: false });
+    expect(plannedSteps(planStep(), { steps: [] })).toEqual({
+      ok: false,
+      problems: ['steps: a plan needs at least one step'],
+    });
+  });
+});
+
+describe('goalSpec', () => {
+  it('is one plan step that may use every agent but the planner, and a valid spec', () => {
+    const spec = goalSpec({ goal: 'Add docs', budget: { usd: 0.5 } }, ['tester', 'planner', 'docs-writer']);
+    expect(spec.steps[0]?.with).toEqual({
+      goal: 'Add docs',
+      agent: 'planner',
+      agents: ['docs-writer', 'tester'],
+    });
+    const parsed = parseSpec(spec, { agents: new Set(['tester', 'planner', 'docs-writer']) });
+    expect(parsed.ok).toBe(true);
+  });
+
+  it('fails validation when the registry has no planner', () => {
+    const parsed = parseSpec(goalSpec({ goal: 'Add docs' }, ['tester']), { agents: new Set(['tester']) });
+    expect(!parsed.ok && parsed.issues).toEqual([
+      { path: ['steps', 0, 'with', 'agent'], message: 'unknown agent "planner"; the registry has tester' },
+    ]);
+  });
+});
+
+describe('withPlanJoined', () => {
+  it('makes the steps after the plan step wait for the plan’s last steps too', () => {
+    const spec = Spec.parse({
+      name: 'planned',
+      steps: [
+        { id: 'plan', kind: 'plan', with: { goal: 'ship it' } },
+        {
+          id: 'summarize',
+          kind: 'agent',
+          agent: 'summarizer',
+          dependsOn: ['plan'],
+          with: { task: 'sum up' },
+        },
+        { id: 'unrelated', kind: 'wait', with: { duration: '1s' } },
+      ],
+    });
+    const result = plannedSteps(planStep(), answer);
+    const planned: AgentStep[] = result.ok ? result.steps : [];
+    const joined = withPlanJoined(spec, 'plan', planned);
+    expect(joined.map((step) => [step.id, step.dependsOn])).toEqual([
+      ['plan_write_code', ['plan']],
+      ['plan_test', ['plan', 'plan_write_code']],
+      ['summarize', ['plan', 'plan_test']],
+    ]);
+  });
+});

@@ -1,0 +1,115 @@
+import { z } from 'zod';
+import { StepKind, type AgentStep, type PlanStep, type Spec, type Step } from './spec';
+
+/** What the planner answers (config/agents/planner.yaml's output): steps, each for one agent. */
+export const Plan = z.object({
+  steps: z
+    .array(
+      z.object({
+        id: z.string().min(1),
+        agent: z.string().min(1),
+        task: z.string().min(1),
+        dependsOn: z.array(z.string()).default([]),
+      }),
+    )
+    .min(1, 'a plan needs at least one step'),
+});
+export type Plan = z.infer<typeof Plan>;
+
+export type PlannedSteps = { ok: true; steps: AgentStep[] } | { ok: false; problems: string[] };
+
+/** A planner's id as a step id: `<planStep>_<id>`, with anything but letters, digits and _ as _. */
+export const plannedStepId = (planStepId: string, id: string) =>
+  `${planStepId}_${id.replace(/[^A-Za-z0-9_]/g, '_')}`;
+
+/**
+ * Turns the planner's answer into agent steps that run after the plan step, or names every problem:
+ * a malformed answer, too many steps, an agent the plan may not use, a duplicate or unknown step id.
+ * Cycles are found when the steps join the run's spec, as for any added step.
+ */
+export function plannedSteps(step: PlanStep, answer: unknown): PlannedSteps {
+  const parsed = Plan.safeParse(answer);
+  if (!parsed.success) {
+    return {
+      ok: false,
+      problems: parsed.error.issues.map((issue) => `${issue.path.join('.') || '(answer)'}: ${issue.message}`),
+    };
+  }
+  const { steps } = parsed.data;
+  const { agents, maxSteps, repo } = step.with;
+  const problems: string[] = [];
+  if (steps.length > maxSteps) problems.push(`${steps.length} steps; the plan may have at most ${maxSteps}`);
+  const ids = new Map<string, string>();
+  for (const planned of steps) {
+    const id = plannedStepId(step.id, planned.id);
+    if (ids.has(id)) problems.push(`steps "${ids.get(id)}" and "${planned.id}" both become step "${id}"`);
+    ids.set(id, planned.id);
+    if (agents && !agents.includes(planned.agent)) {
+      problems.push(
+        `step "${planned.id}" names agent "${planned.agent}"; the plan may use ${agents.join(', ')}`,
+      );
+    }
+    for (const dependency of planned.dependsOn) {
+      if (!steps.some((other) => other.id === dependency))
+        problems.push(`step "${planned.id}" depends on "${dependency}", which the plan does not have`);
+    }
+  }
+  if (problems.length > 0) return { ok: false, problems };
+  return {
+    ok: true,
+    steps: steps.map((planned) => ({
+      id: plannedStepId(step.id, planned.id),
+      kind: StepKind.Agent,
+      agent: planned.agent,
+      description: planned.task,
+      dependsOn: [step.id, ...planned.dependsOn.map((dependency) => plannedStepId(step.id, dependency))],
+      with: { task: planned.task, ...(repo && { repo }) },
+    })),
+  };
+}
+
+export const GoalRequest = z.strictObject({
+  goal: z.string().trim().min(1, 'goal must say what the run should achieve').max(2000),
+  /** The repository the agents work in: a worktree of it, or a fresh repo without it. */
+  repo: z.string().min(1).optional(),
+  budget: z.strictObject({ usd: z.number().nonnegative() }).optional(),
+});
+export type GoalRequest = z.infer<typeof GoalRequest>;
+
+/**
+ * The spec of a run started from a goal: one plan step, which adds the planned steps when it ends.
+ * The plan may use every agent of the registry but the planner itself.
+ */
+export function goalSpec({ goal, repo, budget }: GoalRequest, agents: Iterable<string>, planner = 'planner') {
+  const specialists = [...agents].filter((agent) => agent !== planner).sort();
+  return {
+    name: 'goal',
+    description: goal,
+    ...(budget && { budget }),
+    steps: [
+      {
+        id: 'plan',
+        kind: StepKind.Plan,
+        with: {
+          goal,
+          agent: planner,
+          ...(specialists.length > 0 && { agents: specialists }),
+          ...(repo && { repo }),
+        },
+      },
+    ],
+  };
+}
+
+/**
+ * The steps a plan adds, plus the steps that waited for the plan step, now waiting for the plan's
+ * last steps too: a spec's `summarize` after `plan` runs once the planned work is done.
+ */
+export function withPlanJoined(spec: Spec, planStepId: string, planned: AgentStep[]): Step[] {
+  const fed = new Set(planned.flatMap((step) => step.dependsOn));
+  const last = planned.map((step) => step.id).filter((id) => !fed.has(id));
+  const waiting = spec.steps
+    .filter((step) => step.dependsOn.includes(planStepId))
+    .map((step) => ({ ...step, dependsOn: [...step.dependsOn, ...last] }));
+  return [...planned, ...waiting];
+}
