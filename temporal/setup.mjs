@@ -1,7 +1,7 @@
 // `npm run setup`: everything a fresh machine needs, the Temporal CLI included. Safe to run again: later
 // runs reuse node_modules and the cached CLI and take seconds.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cliVersion, findOrInstallTemporalCli } from './cli.mjs';
@@ -66,26 +66,26 @@ function ensureChromium() {
     console.log(`Chromium: ${path}`);
     return;
   }
-  const apt = spawnSync('sh', ['-c', 'command -v apt-get'], { encoding: 'utf8' }).stdout.trim();
-  if (!apt || process.getuid?.() !== 0) {
-    console.warn(
-      `Chromium: not found at ${path}. The browser tool and its tests need it: install Debian's chromium package (sudo apt-get install chromium).`,
-    );
+  const hint = `The browser tool and its tests need it: install your system's Chromium (on Debian: apt-get install chromium), or set chromiumPath in TROUPE_TOOLS_FILE.`;
+  // Only Debian's own package is known to be a real Chromium at that path (Ubuntu's is a snap wrapper).
+  const osRelease = '/etc/os-release';
+  const debian = existsSync(osRelease) && /^ID=debian$/m.test(readFileSync(osRelease, 'utf8'));
+  if (!debian || process.getuid?.() !== 0) {
+    console.warn(`Chromium: not found at ${path}. ${hint}`);
     return;
   }
   console.log(`Chromium: not found at ${path}; installing Debian's chromium package (apt-get)`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   for (const args of [
     ['update', '-qq'],
     ['install', '-y', '-qq', '--no-install-recommends', 'chromium'],
   ]) {
-    const result = spawnSync(apt, args, {
-      stdio: 'inherit',
-      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-    });
-    if (result.status !== 0)
-      throw new Error(`apt-get ${args.join(' ')} failed with exit code ${result.status}`);
+    const result = spawnSync('apt-get', args, { stdio: 'inherit', env });
+    if (result.status !== 0) {
+      console.warn(`Chromium: apt-get ${args.join(' ')} failed (exit code ${result.status}). ${hint}`);
+      return;
+    }
   }
-  if (!existsSync(path)) throw new Error(`apt-get installed chromium, but ${path} is still missing`);
 }
 
 async function main() {

@@ -106,6 +106,12 @@ describe('runs from a goal', () => {
     expect(run.error).toContain('step "code" names agent "wizard"');
     expect(run.error).toContain('step "docs" depends on "review", which the plan does not have');
     expect(run.steps.map((step) => step.id)).toEqual(['plan']);
+    // The planner's answer and what it cost stay on the failed step.
+    expect(run.steps[0]?.output).toMatchObject({
+      goal: 'Do something odd',
+      answer: { steps: [{ id: 'code', agent: 'wizard' }, { id: 'docs' }] },
+    });
+    expect(run.steps[0]?.model?.modelId).toBeTruthy();
     const later = fake.requests.slice(before).map((request) => request.agent);
     expect(later.filter((agent) => agent !== 'planner')).toEqual([]);
   });

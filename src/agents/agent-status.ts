@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { isLive, readStatusFiles, StatusFileWriter, statusFilePath } from '../workers/status-files';
+import { isLive, readStatusFiles, StatusFileWriter, statusFilePath } from '../status-files';
 
 export const AgentState = { Busy: 'busy', Idle: 'idle' } as const;
 export type AgentState = (typeof AgentState)[keyof typeof AgentState];

@@ -47,6 +47,7 @@ export async function startApiServer({
   const app = createApp({ client, config, models, ...(agents && { agents }), api, auth, metrics });
   const tokens = await openTokenBus(config.REDIS_URL);
   const server = createServer({ maxHeaderSize: 16 * 1024, requestTimeout: 120_000 }, app);
+  // Whatever fails from here on, the connections opened so far are closed, so the process can exit.
   const live = await attachLiveUpdates(server, {
     client,
     auth,
@@ -57,6 +58,9 @@ export async function startApiServer({
     onClients: (count) => metrics.socketClients.set(count),
     agentStatusDir: join(config.TROUPE_DATA_DIR, 'agents', 'status'),
     tokens,
+  }).catch(async (err: unknown) => {
+    await tokens.close();
+    throw err;
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
@@ -67,6 +71,10 @@ export async function startApiServer({
       ),
     );
     server.listen(port, host, () => resolve());
+  }).catch(async (err: unknown) => {
+    await live.close();
+    await tokens.close();
+    throw err;
   });
   return {
     server,

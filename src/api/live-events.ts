@@ -37,9 +37,9 @@ export const LiveEvent = {
   Unsubscribe: 'unsubscribe',
   Snapshot: 'run:snapshot',
   Delta: 'run:delta',
-  /** Joins the agents room: the live status of every agent now, and again whenever it changes. */
   /** Server -> client: a model call's new text (a TokenChunk), while a step streams it. */
   Tokens: 'run:tokens',
+  /** Joins the agents room: the live status of every agent now, and again whenever it changes. */
   AgentsSubscribe: 'agents:subscribe',
   AgentsStatus: 'agents:status',
 } as const;

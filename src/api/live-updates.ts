@@ -1,11 +1,11 @@
 import type { Server as HttpServer } from 'node:http';
 import type { Client } from '@temporalio/client';
 import { createAdapter } from '@socket.io/redis-adapter';
-import { createClient } from 'redis';
 import { Server, type Socket } from 'socket.io';
 import { readAgentStatus } from '../agents/agent-status';
 import type { RunSnapshot } from '../engine/run-snapshot';
 import type { TokenBus, TokenChunk } from '../models/token-stream';
+import { connectRedis } from '../redis';
 import type { Authorizer } from './auth';
 import { HttpError } from './http-error';
 import { diffRun, LiveEvent, SubscribeRequest, type SubscribeAck } from './live-events';
@@ -55,7 +55,7 @@ export async function attachLiveUpdates(
     serveClient: false,
     maxHttpBufferSize: 64 * 1024,
   });
-  const redis = redisUrl ? await connectRedis(redisUrl) : undefined;
+  const redis = redisUrl ? await connectAdapterClients(redisUrl) : undefined;
   if (redis) io.adapter(createAdapter(redis.pub, redis.sub));
 
   let stopped = false;
@@ -73,6 +73,10 @@ export async function attachLiveUpdates(
     latest.set(runId, after);
     const delta = diffRun(before, after);
     for (const step of delta.steps) onStepChange?.(step.status);
+    // A call whose step stopped running will send nothing more: late subscribers need not see it.
+    const open = streaming.get(runId)?.open;
+    for (const step of delta.steps.filter(({ status }) => status !== 'running'))
+      for (const [stream, chunk] of open ?? []) if (chunk.stepId === step.id) open?.delete(stream);
     io.local.to(room(runId)).emit(LiveEvent.Delta, delta);
   };
 
@@ -145,6 +149,13 @@ export async function attachLiveUpdates(
       const request = SubscribeRequest.safeParse(payload);
       if (!request.success) return reply({ ok: false, error: 'send {runId: string}' });
       const { runId } = request.data;
+      // Follow the run's tokens before reading it, so a call already streaming is caught up from here.
+      followTokens(runId);
+      await streaming.get(runId)?.stop;
+      const giveUp = (error: string) => {
+        if (!polling.has(runId)) unfollowTokens(runId);
+        reply({ ok: false, error });
+      };
       if (!latest.has(runId)) {
         try {
           // Many clients subscribing at once to a run nobody watched share one read.
@@ -156,11 +167,11 @@ export async function attachLiveUpdates(
           const snapshot = await read;
           if (!latest.has(runId)) latest.set(runId, snapshot);
         } catch (err) {
-          return reply({ ok: false, error: err instanceof Error ? err.message : 'cannot read the run' });
+          return giveUp(err instanceof Error ? err.message : 'cannot read the run');
         }
       }
       const snapshot = latest.get(runId);
-      if (!snapshot) return reply({ ok: false, error: `run "${runId}" is not available` });
+      if (!snapshot) return giveUp(`run "${runId}" is not available`);
       // Joining and sending the snapshot in one tick: every later delta starts from this version.
       const joined = socket.join(room(runId));
       socket.emit(LiveEvent.Snapshot, { runId, version: snapshot.version, run: snapshot });
@@ -168,6 +179,7 @@ export async function attachLiveUpdates(
       await joined;
       reply({ ok: true, version: snapshot.version });
       if (!closed.has(snapshot.status)) startPolling(runId);
+      else if (!polling.has(runId)) unfollowTokens(runId);
     });
 
     socket.on(LiveEvent.AgentsSubscribe, async (_payload: unknown, ack?: (answer: SubscribeAck) => void) => {
@@ -193,7 +205,7 @@ export async function attachLiveUpdates(
       if (agentTimer) clearInterval(agentTimer);
       for (const runId of [...streaming.keys()]) unfollowTokens(runId);
       await io.close();
-      await Promise.all([redis?.pub.quit(), redis?.sub.quit()]).catch(() => undefined);
+      await Promise.all([redis?.pub.close(), redis?.sub.close()]).catch(() => undefined);
     },
   };
 }
@@ -213,18 +225,20 @@ function keepOpenText(open: Map<string, TokenChunk>, chunk: TokenChunk): void {
     return;
   }
   seen.text += chunk.text;
-  const over = seen.text.length - MAX_OPEN_TEXT;
+  let over = seen.text.length - MAX_OPEN_TEXT;
+  // Never cut a UTF-16 surrogate pair in two.
+  if (over > 0 && /[\uDC00-\uDFFF]/.test(seen.text.charAt(over))) over += 1;
   if (over > 0) {
     seen.text = seen.text.slice(over);
     seen.offset += over;
   }
 }
 
-async function connectRedis(url: string) {
-  const pub = createClient({ url });
-  const sub = pub.duplicate();
-  pub.on('error', (err: Error) => console.warn(`redis: ${err.message}`));
-  sub.on('error', (err: Error) => console.warn(`redis: ${err.message}`));
-  await Promise.all([pub.connect(), sub.connect()]);
+async function connectAdapterClients(url: string) {
+  const pub = await connectRedis(url, 'Socket.IO');
+  const sub = await connectRedis(url, 'Socket.IO').catch(async (err: unknown) => {
+    await pub.close();
+    throw err;
+  });
   return { pub, sub };
 }

@@ -98,8 +98,10 @@ export function runsRoutes({
       parsed = { ok: true, spec: (await specs.get(request.data.specName)).spec };
     }
     if (request.success && 'goal' in request.data) {
-      if (!agents)
-        throw new HttpError(503, { message: 'this API has no agent registry, so it cannot plan a goal' });
+      if (!agents?.agents.has('planner'))
+        throw new HttpError(503, {
+          message: 'this API has no planner agent in its registry, so it cannot plan a goal',
+        });
       parsed = parseSpec(goalSpec(request.data, agents.agents.keys()), context);
     }
     const issues = [

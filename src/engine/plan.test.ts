@@ -60,6 +60,25 @@ describe('plannedSteps', () => {
     ]);
   });
 
+  it('keeps a planned task as text, even when it looks like a template', () => {
+    const result = plannedSteps(planStep(), {
+      steps: [{ id: 'ci', agent: 'debugger', task: 'fix ${{ matrix.os }} in ci.yml' }],
+    });
+    const [step] = result.ok ? result.steps : [];
+    expect(step?.description).toBe('fix ${{ matrix.os }} in ci.yml');
+    expect(step?.with.task).toBe('fix $${{ matrix.os }} in ci.yml');
+  });
+
+  it('is refused with foreach: a plan step plans once', () => {
+    const parsed = parseSpec({
+      name: 'twice',
+      steps: [{ id: 'plan', kind: 'plan', foreach: { items: '${{ [1, 2] }}' }, with: { goal: 'g' } }],
+    });
+    expect(!parsed.ok && parsed.issues).toEqual([
+      { path: ['steps', 0, 'foreach'], message: 'a plan step plans once: it takes no foreach' },
+    ]);
+  });
+
   it('says where a malformed answer is wrong', () => {
     const result = plannedSteps(planStep(), { steps: [{ id: 'x', agent: 'tester' }] });
     expect(!result.ok && result.problems).toEqual([expect.stringMatching(/^steps\.0\.task: /)]);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { literalText } from './template';
 import { StepKind, type AgentStep, type PlanStep, type Spec, type Step } from './spec';
 
 /** What the planner answers (config/agents/planner.yaml's output): steps, each for one agent. */
@@ -63,7 +64,8 @@ export function plannedSteps(step: PlanStep, answer: unknown): PlannedSteps {
       agent: planned.agent,
       description: planned.task,
       dependsOn: [step.id, ...planned.dependsOn.map((dependency) => plannedStepId(step.id, dependency))],
-      with: { task: planned.task, ...(repo && { repo }) },
+      // The task is the planner's text: it must not be read as templates when the step runs.
+      with: { task: literalText(planned.task), ...(repo && { repo }) },
     })),
   };
 }
@@ -76,12 +78,15 @@ export const GoalRequest = z.strictObject({
 });
 export type GoalRequest = z.infer<typeof GoalRequest>;
 
+/** Agents a goal's plan may not use: a deploy goes in a spec, behind its tests and an approval. */
+const notForGoals = new Set(['deploy']);
+
 /**
  * The spec of a run started from a goal: one plan step, which adds the planned steps when it ends.
- * The plan may use every agent of the registry but the planner itself.
+ * The plan may use every agent of the registry but the planner itself and deploy.
  */
 export function goalSpec({ goal, repo, budget }: GoalRequest, agents: Iterable<string>, planner = 'planner') {
-  const specialists = [...agents].filter((agent) => agent !== planner).sort();
+  const specialists = [...agents].filter((agent) => agent !== planner && !notForGoals.has(agent)).sort();
   return {
     name: 'goal',
     description: goal,
@@ -91,7 +96,7 @@ export function goalSpec({ goal, repo, budget }: GoalRequest, agents: Iterable<s
         id: 'plan',
         kind: StepKind.Plan,
         with: {
-          goal,
+          goal: literalText(goal),
           agent: planner,
           ...(specialists.length > 0 && { agents: specialists }),
           ...(repo && { repo }),

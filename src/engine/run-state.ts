@@ -252,7 +252,7 @@ export class RunState {
     error: string,
     attempts: number | undefined,
     now: Date,
-    extra: Pick<StepRecord, 'model'> = {},
+    extra: Pick<StepRecord, 'model' | 'output'> = {},
   ): void {
     this.update(stepId, { status: StepStatus.Failed, error, attempts, endedAt: now.toISOString(), ...extra });
     if (!this.ending) {

@@ -91,6 +91,13 @@ function checkGraph(spec: Spec): SpecIssue[] {
     issues.push({ path: ['steps', index, 'dependsOn'], message: `dependency cycle: ${cycle.join(' -> ')}` });
   }
   spec.steps.forEach((step, index) => issues.push(...checkStep(step, index, spec, cycles.length === 0)));
+  spec.steps.forEach((step, index) => {
+    if (step.kind === StepKind.Plan && step.foreach)
+      issues.push({
+        path: ['steps', index, 'foreach'],
+        message: 'a plan step plans once: it takes no foreach',
+      });
+  });
   for (const reference of findReferences(spec.output, ['output'])) {
     if (reference.error) issues.push({ path: reference.at, message: reference.error });
     for (const source of reference.steps) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ExpressionError } from './expressions';
-import { bareExpression, findReferences, resolveTemplates } from './template';
+import { bareExpression, findReferences, literalText, resolveTemplates } from './template';
 
 const context = {
   input: { name: 'world', tags: ['a', 'b'], nested: { n: 2 }, price: 1.5 },
@@ -35,6 +35,17 @@ describe('resolveTemplates', () => {
     expect(() => resolveTemplates('${{ input.missing.deep }}', context)).toThrow(
       new ExpressionError('No such key: missing (in ${{ input.missing.deep }})'),
     );
+  });
+
+  it('keeps escaped text as text: literalText survives resolution unchanged, once', () => {
+    const goal = 'fix ${{ matrix.os }} in ci.yml, not ${{ input.name }}';
+    expect(resolveTemplates(literalText(goal), context)).toBe(goal);
+    expect(findReferences(literalText(goal))).toEqual([]);
+    expect(resolveTemplates(`${literalText('${{ x }}')} and \${{ input.name }}`, context)).toBe(
+      '${{ x }} and world',
+    );
+    // A value a template yields is never unescaped again.
+    expect(resolveTemplates('${{ "$${{" }}', context)).toBe('$${{');
   });
 
   it('has no way to reach anything but its variables', () => {

@@ -2,11 +2,20 @@ import { checkExpression, evaluateExpression, stepsRead, type ExpressionContext 
 
 /**
  * `${{ expression }}` templates in step inputs and outputs. The expression is CEL (see expressions.ts);
- * resolution is a pure walk over plain data, so it runs inside the workflow sandbox.
+ * resolution is a pure walk over plain data, so it runs inside the workflow sandbox. `$${{` stands for a
+ * literal `${{`: text from people and models (a goal, a planned task) is escaped so it stays text.
  */
 
-const TEMPLATE = /\$\{\{(.*?)\}\}/gs;
+const TEMPLATE = /(?<!\$)\$\{\{(.*?)\}\}/gs;
 const WHOLE = /^\$\{\{(.*?)\}\}$/s;
+/** A template, or an escaped `$${{`, in one pass, so resolved values are never unescaped again. */
+const TEMPLATE_OR_ESCAPE = /\$\$\{\{|\$\{\{(.*?)\}\}/gs;
+
+/** Text that must stay as it is when templates are resolved. */
+export function literalText(text: string): string {
+  // A function, since `$$` in a replacement string means one `$`.
+  return text.replaceAll('${{', () => '$${{');
+}
 
 export type Reference = {
   /** The text between `${{` and `}}`, trimmed. */
@@ -53,8 +62,8 @@ export function resolveTemplates(value: unknown, context: ExpressionContext): un
   if (typeof value === 'string') {
     const whole = WHOLE.exec(value);
     if (whole) return evaluateExpression((whole[1] ?? '').trim(), context);
-    return value.replace(TEMPLATE, (_, expression: string) =>
-      asText(evaluateExpression(expression.trim(), context)),
+    return value.replace(TEMPLATE_OR_ESCAPE, (_match, expression: string | undefined) =>
+      expression === undefined ? '${{' : asText(evaluateExpression(expression.trim(), context)),
     );
   }
   if (Array.isArray(value)) return value.map((item) => resolveTemplates(item, context));

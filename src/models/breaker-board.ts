@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { isLive, readStatusFiles, StatusFileWriter, statusFilePath } from '../workers/status-files';
+import { isLive, readStatusFiles, StatusFileWriter, statusFilePath } from '../status-files';
 import { BreakerState } from './router-policy';
 
 /** One worker process's breakers, as it last published them. */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { createClient } from 'redis';
 import { z } from 'zod';
+import { connectRedis, type RedisClient } from '../redis';
 
 /**
  * Tokens as a model writes them, from the worker that calls the model to the API that shows them.
@@ -46,22 +46,31 @@ export function tokenWriter(
   const stream = randomUUID();
   let offset = 0;
   let pending = '';
+  let ended = false;
   let timer: NodeJS.Timeout | undefined;
   const flush = (done: boolean) => {
     clearTimeout(timer);
     timer = undefined;
     if (!pending && !done) return;
-    bus.publish({ ...call, stream, offset, text: pending, done });
+    try {
+      bus.publish({ ...call, stream, offset, text: pending, done });
+    } catch {
+      // A live view must never fail the call it shows.
+    }
     offset += pending.length;
     pending = '';
   };
   return {
     write(delta: string) {
-      if (!delta) return;
+      if (!delta || ended) return;
       pending += delta;
       timer ??= setTimeout(() => flush(false), flushMs);
     },
-    end: () => flush(true),
+    end() {
+      if (ended) return;
+      ended = true;
+      flush(true);
+    },
   };
 }
 
@@ -117,35 +126,26 @@ export function isTokenMessage(message: unknown): boolean {
 
 const channel = (runId: string) => `troupe:tokens:${runId}`;
 
-/** Redis pub/sub: workers and API processes on any machine, one channel per run. */
+/**
+ * Redis pub/sub: workers and API processes on any machine, one channel per run. Publishing never
+ * queues while Redis is away (tokens that late are worth nothing); the subscriber connection opens on
+ * the first subscribe, so workers, which only publish, hold one connection.
+ */
 class RedisTokenBus implements TokenBus {
-  private warned = false;
+  private sub: Promise<RedisClient> | undefined;
 
   private constructor(
-    private readonly pub: ReturnType<typeof createClient>,
-    private readonly sub: ReturnType<typeof createClient>,
+    private readonly url: string,
+    private readonly pub: RedisClient,
   ) {}
 
   static async connect(url: string): Promise<RedisTokenBus> {
-    const pub = createClient({ url });
-    const sub = pub.duplicate();
-    for (const client of [pub, sub]) client.on('error', () => undefined);
-    try {
-      await Promise.all([pub.connect(), sub.connect()]);
-    } catch (err) {
-      pub.destroy();
-      sub.destroy();
-      throw new Error(`the token stream cannot reach Redis (REDIS_URL): ${(err as Error).message}`);
-    }
-    return new RedisTokenBus(pub, sub);
+    return new RedisTokenBus(url, await connectRedis(url, 'the token stream', { disableOfflineQueue: true }));
   }
 
   publish(chunk: TokenChunk): void {
-    this.pub.publish(channel(chunk.runId), JSON.stringify(chunk)).catch((err: Error) => {
-      if (this.warned) return;
-      this.warned = true;
-      console.warn(`token stream: publishing to Redis failed (${err.message}); the run goes on`);
-    });
+    if (!this.pub.isReady) return;
+    this.pub.publish(channel(chunk.runId), JSON.stringify(chunk)).catch(() => undefined);
   }
 
   async subscribe(runId: string, listener: TokenListener): Promise<() => void> {
@@ -153,12 +153,15 @@ class RedisTokenBus implements TokenBus {
       const chunk = TokenChunk.safeParse(parseJson(message));
       if (chunk.success) listener(chunk.data);
     };
-    await this.sub.subscribe(channel(runId), onMessage);
-    return () => void this.sub.unsubscribe(channel(runId), onMessage).catch(() => undefined);
+    this.sub ??= connectRedis(this.url, 'the token stream');
+    const sub = await this.sub;
+    await sub.subscribe(channel(runId), onMessage);
+    return () => void sub.unsubscribe(channel(runId), onMessage).catch(() => undefined);
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.pub.close(), this.sub.close()]).catch(() => undefined);
+    const sub = await this.sub?.catch(() => undefined);
+    await Promise.all([this.pub.close(), sub?.close()]).catch(() => undefined);
   }
 }
 

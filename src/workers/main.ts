@@ -5,7 +5,7 @@ import { loadAgentRegistry } from '../agents/registry';
 import { loadCatalogue } from '../models/catalogue-loader';
 import { loadToolSettings } from '../tools/tool-settings';
 import { createModelRuntime } from '../models/model-runtime';
-import { openTokenBus } from '../models/token-stream';
+import { openTokenBus, processTokenBus } from '../models/token-stream';
 import { loadPoolsConfig, parsePools } from './pools';
 import { createTroupeWorkers } from './worker';
 
@@ -19,7 +19,11 @@ async function main() {
   const models = createModelRuntime({
     catalogue: loadCatalogue(),
     dataDir: config.TROUPE_DATA_DIR,
-    tokens: await openTokenBus(config.REDIS_URL),
+    // Tokens are a live view: without Redis the runs go on, and npm start still carries tokens over IPC.
+    tokens: await openTokenBus(config.REDIS_URL).catch((err: Error) => {
+      console.warn(`worker: ${err.message}; model tokens will not stream through Redis`);
+      return processTokenBus();
+    }),
   });
   const agents = pools.includes('agents')
     ? { registry: await loadAgentRegistry(), tools: await loadToolSettings() }

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import type { Worker } from '@temporalio/worker';
 import { z } from 'zod';
-import { isLive, readStatusFiles, StatusFileWriter, statusFilePath } from './status-files';
+import { isLive, readStatusFiles, StatusFileWriter, statusFilePath } from '../status-files';
 
 /** The kinds of task a Worker holds slots for, named as Temporal's task queue types are. */
 export const SlotKind = { Workflow: 'workflow', Activity: 'activity' } as const;

@@ -33,6 +33,7 @@ import {
   compensateAgentStep,
   reviewWrite,
   failedModelUse,
+  keptOnFailure,
   failureAttempt,
   failureMessage,
   foreachItems,
@@ -133,9 +134,13 @@ async function executeStep(run: RunState, step: Step): Promise<void> {
       run.cancelStep(step.id, new Date());
       return;
     }
-    const model = failedModelUse(err);
-    if (model) run.addCost(model.costUsd);
-    run.fail(step.id, failureMessage(err), failureAttempt(err), new Date(), model && { model });
+    const kept = keptOnFailure(err);
+    const model = kept ? kept.model : failedModelUse(err);
+    if (model && !kept) run.addCost(model.costUsd);
+    run.fail(step.id, failureMessage(err), failureAttempt(err), new Date(), {
+      ...(model && { model }),
+      ...(kept && { output: kept.output }),
+    });
   }
 }
 

@@ -202,15 +202,25 @@ async function runPlanStep(run: RunState, step: PlanStep, context: ExpressionCon
     }
   }
   if (problems.length > 0) {
+    const kept: KeptOnFailure = {
+      keptOnFailure: true,
+      output: { goal: args.goal, answer },
+      model: planned.model,
+    };
     throw ApplicationFailure.create({
       type: 'InvalidPlan',
       message: `the plan for "${args.goal.slice(0, 80)}" cannot run: ${problems.join('; ')}`,
-      details: [answer],
+      details: [kept],
       nonRetryable: true,
     });
   }
   const steps = result.ok
-    ? result.steps.map(({ id, agent, dependsOn, with: { task } }) => ({ id, agent, task, dependsOn }))
+    ? result.steps.map(({ id, agent, dependsOn, description }) => ({
+        id,
+        agent,
+        task: description,
+        dependsOn,
+      }))
     : [];
   return { output: { goal: args.goal, steps }, ...(planned.model && { model: planned.model }) };
 }
@@ -293,6 +303,20 @@ function modelUse(route: ModelRoute, result?: CallModelResult): ModelUse {
  * What a failed model step still spent, and its route: a model failure carries the route in its
  * details, so the step record says which models were tried and why each failed.
  */
+/**
+ * What a step that failed inside the workflow, after its activities had done their work, keeps on its
+ * record: a rejected plan keeps the planner's answer and what the planner cost (already counted).
+ */
+export type KeptOnFailure = { keptOnFailure: true; output: unknown; model: ModelUse | undefined };
+
+export function keptOnFailure(err: unknown): KeptOnFailure | undefined {
+  if (!(err instanceof ApplicationFailure)) return undefined;
+  const kept = err.details?.[0] as Partial<KeptOnFailure> | undefined;
+  return typeof kept === 'object' && kept !== null && kept.keptOnFailure === true
+    ? (kept as KeptOnFailure)
+    : undefined;
+}
+
 export function failedModelUse(err: unknown): ModelUse | undefined {
   const cause = err instanceof ActivityFailure ? err.cause : err;
   if (!(cause instanceof ApplicationFailure)) return undefined;

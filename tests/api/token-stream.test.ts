@@ -110,6 +110,31 @@ describe('token streaming over Socket.IO', () => {
     expect(seen.firstChunkAt).toBeLessThan(seen.stepDoneAt ?? Infinity);
   });
 
+  it('catches a late subscriber up with the text so far, then streams on without a gap', async () => {
+    const started = await postJson(`${stack.api.baseUrl}/api/runs`, { spec: askSpec('stream slowly') });
+    const runId: string = started.body.runId;
+    const connect = async () => {
+      const socket = io(stack.api.baseUrl, { transports: ['websocket'], reconnection: false });
+      const chunks: TokenChunk[] = [];
+      socket.on('run:tokens', (chunk: TokenChunk) => chunks.push(chunk));
+      await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+      const ack = (await socket.timeout(10_000).emitWithAck('subscribe', { runId })) as SubscribeAck;
+      expect(ack.ok).toBe(true);
+      return { socket, chunks };
+    };
+    await waitForRun(stack.api, runId, (run) => run.steps[0]?.status === 'running');
+    const early = await connect();
+    await waitUntil(() => early.chunks.filter((chunk) => chunk.text).length >= 3);
+    const late = await connect();
+    const final = await waitForRun(stack.api, runId, isClosed);
+    await waitUntil(() => late.chunks.some((chunk) => chunk.done));
+    for (const { socket } of [early, late]) socket.disconnect();
+    expect(final.status).toBe('completed');
+    expect(late.chunks[0]?.offset).toBe(0);
+    expect(late.chunks[0]?.text.length).toBeGreaterThan(0);
+    expect(joinedText(late.chunks)).toBe(final.output);
+  });
+
   it('grows history by the same number of events for 5 words and for 3,000', async () => {
     // Both answers carry the scripted server's "[simulated]" mark: one word more each.
     const eventCount = async (prompt: string) => {
