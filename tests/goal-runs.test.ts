@@ -24,6 +24,10 @@ const plan = (steps: unknown[]): FakeScriptInput => ({
       match: { agent: 'docs-writer' },
       json: { summary: 'Documented greet() in the README', filesChanged: ['README.md'] },
     },
+    {
+      match: { agent: 'summarizer' },
+      json: { summary: 'greet() is written and documented.', bullets: ['code', 'docs'] },
+    },
   ],
 });
 
@@ -50,18 +54,21 @@ async function startGoal(body: Record<string, unknown>) {
 }
 
 describe('runs from a goal', () => {
-  it('plans the goal with the planner, then runs the planned agent steps in order', async () => {
+  it('plans the goal, runs the planned agent steps in order, and sums them up', async () => {
     fake.setScript(plan(goodPlan));
+    const before = fake.requests.length;
     const run = await startGoal({ goal: 'Add a greet function, with docs' });
     expect(run.status, run.error).toBe('completed');
     const described = await stack.env.client.workflow.getHandle(run.runId).describe();
     expect(described.typedSearchAttributes.get(TroupeGoal)).toBe('Add a greet function, with docs');
-    expect(run.steps.map((step) => [step.id, step.status])).toEqual([
+    const step = (id: string) => run.steps.find((candidate) => candidate.id === id);
+    expect(run.steps.map((candidate) => [candidate.id, candidate.status]).sort()).toEqual([
       ['plan', 'completed'],
       ['plan_code', 'completed'],
       ['plan_docs', 'completed'],
+      ['summarize', 'completed'],
     ]);
-    const [planned, code, docs] = run.steps;
+    const [planned, code, docs] = [step('plan'), step('plan_code'), step('plan_docs')];
     expect(planned?.output).toMatchObject({
       goal: 'Add a greet function, with docs',
       steps: [
@@ -70,8 +77,14 @@ describe('runs from a goal', () => {
       ],
     });
     expect(Date.parse(docs?.startedAt ?? '')).toBeGreaterThanOrEqual(Date.parse(code?.endedAt ?? ''));
-    const asked = fake.requests.filter((request) => request.agent === 'planner');
-    expect(asked.length).toBeGreaterThan(0);
+    expect(Date.parse(step('summarize')?.startedAt ?? '')).toBeGreaterThanOrEqual(
+      Date.parse(docs?.endedAt ?? ''),
+    );
+    // The planned steps publish what they did; the summarizer reads it in the shared context.
+    const summarizer = fake.requests.slice(before).find((request) => request.agent === 'summarizer');
+    expect(summarizer?.prompt).toContain('Documented greet() in the README');
+    expect(summarizer?.prompt).toContain('Added greet() in src/greet.js');
+    expect(run.output).toEqual({ summary: 'greet() is written and documented.', bullets: ['code', 'docs'] });
   });
 
   it('runs examples/plan.yaml: the step after the plan step waits for the planned steps', async () => {
@@ -105,7 +118,10 @@ describe('runs from a goal', () => {
     expect(run.error).toContain('the plan for "Do something odd" cannot run');
     expect(run.error).toContain('step "code" names agent "wizard"');
     expect(run.error).toContain('step "docs" depends on "review", which the plan does not have');
-    expect(run.steps.map((step) => step.id)).toEqual(['plan']);
+    expect(run.steps.map((step) => [step.id, step.status])).toEqual([
+      ['plan', 'failed'],
+      ['summarize', 'skipped'],
+    ]);
     // The planner's answer and what it cost stay on the failed step.
     expect(run.steps[0]?.output).toMatchObject({
       goal: 'Do something odd',
@@ -152,6 +168,9 @@ describe('runs from a goal', () => {
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
     expect(code, stderr).toBe(0);
     expect(stderr).toContain('plan_docs: completed');
-    expect(stdout).toContain('Documented greet() in the README');
+    expect(JSON.parse(stdout)).toEqual({
+      summary: 'greet() is written and documented.',
+      bullets: ['code', 'docs'],
+    });
   });
 });

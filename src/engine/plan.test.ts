@@ -30,6 +30,7 @@ describe('plannedSteps', () => {
           description: 'Add a limiter',
           dependsOn: ['plan'],
           with: { task: 'Add a limiter', repo: '/srv/app' },
+          publish: { plan_write_code: '${{ steps.plan_write_code.output.output }}' },
         },
         {
           id: 'plan_test',
@@ -38,6 +39,7 @@ describe('plannedSteps', () => {
           description: 'Run the tests',
           dependsOn: ['plan', 'plan_write_code'],
           with: { task: 'Run the tests', repo: '/srv/app' },
+          publish: { plan_test: '${{ steps.plan_test.output.output }}' },
         },
       ],
     });
@@ -91,14 +93,17 @@ describe('plannedSteps', () => {
 });
 
 describe('goalSpec', () => {
-  it('is one plan step that may use every agent but the planner, and a valid spec', () => {
-    const spec = goalSpec({ goal: 'Add docs', budget: { usd: 0.5 } }, ['tester', 'planner', 'docs-writer']);
+  it('plans with the specialists, then sums up with the summarizer, as a valid spec', () => {
+    const registry = ['tester', 'planner', 'docs-writer', 'summarizer', 'deploy'];
+    const spec = goalSpec({ goal: 'Add docs', budget: { usd: 0.5 } }, registry);
     expect(spec.steps[0]?.with).toEqual({
       goal: 'Add docs',
       agent: 'planner',
       agents: ['docs-writer', 'tester'],
     });
-    const parsed = parseSpec(spec, { agents: new Set(['tester', 'planner', 'docs-writer']) });
+    expect(spec.steps[1]).toMatchObject({ id: 'summarize', agent: 'summarizer', dependsOn: ['plan'] });
+    expect(spec.output).toBe('${{ steps.summarize.output.output }}');
+    const parsed = parseSpec(spec, { agents: new Set(registry) });
     expect(parsed.ok).toBe(true);
   });
 

@@ -58,15 +58,20 @@ export function plannedSteps(step: PlanStep, answer: unknown): PlannedSteps {
   if (problems.length > 0) return { ok: false, problems };
   return {
     ok: true,
-    steps: steps.map((planned) => ({
-      id: plannedStepId(step.id, planned.id),
-      kind: StepKind.Agent,
-      agent: planned.agent,
-      description: planned.task,
-      dependsOn: [step.id, ...planned.dependsOn.map((dependency) => plannedStepId(step.id, dependency))],
-      // The task is the planner's text: it must not be read as templates when the step runs.
-      with: { task: literalText(planned.task), ...(repo && { repo }) },
-    })),
+    steps: steps.map((planned) => {
+      const id = plannedStepId(step.id, planned.id);
+      return {
+        id,
+        kind: StepKind.Agent,
+        agent: planned.agent,
+        description: planned.task,
+        dependsOn: [step.id, ...planned.dependsOn.map((dependency) => plannedStepId(step.id, dependency))],
+        // The task is the planner's text: it must not be read as templates when the step runs.
+        with: { task: literalText(planned.task), ...(repo && { repo }) },
+        // What each step did reaches the steps after it (and a summary) through the shared context.
+        publish: { [id]: `\${{ steps.${id}.output.output }}` },
+      };
+    }),
   };
 }
 
@@ -82,15 +87,31 @@ export type GoalRequest = z.infer<typeof GoalRequest>;
 const notForGoals = new Set(['deploy']);
 
 /**
- * The spec of a run started from a goal: one plan step, which adds the planned steps when it ends.
- * The plan may use every agent of the registry but the planner itself and deploy.
+ * The spec of a run started from a goal: a plan step, which adds the planned steps when it ends, and,
+ * when the registry has a summarizer, a summary of what they did as the run's output. The plan may use
+ * every agent of the registry but the planner, the summarizer and deploy.
  */
-export function goalSpec({ goal, repo, budget }: GoalRequest, agents: Iterable<string>, planner = 'planner') {
-  const specialists = [...agents].filter((agent) => agent !== planner && !notForGoals.has(agent)).sort();
+export function goalSpec(
+  { goal, repo, budget }: GoalRequest,
+  agents: Iterable<string>,
+  { planner = 'planner', summarizer = 'summarizer' } = {},
+) {
+  const registry = new Set(agents);
+  const specialists = [...registry]
+    .filter((agent) => agent !== planner && agent !== summarizer && !notForGoals.has(agent))
+    .sort();
+  const summarize = registry.has(summarizer) && {
+    id: 'summarize',
+    kind: StepKind.Agent,
+    agent: summarizer,
+    dependsOn: ['plan'],
+    with: { task: literalText(`Sum up what the team did for this goal: ${goal}`) },
+  };
   return {
     name: 'goal',
     description: goal,
     ...(budget && { budget }),
+    ...(summarize && { output: '${{ steps.summarize.output.output }}' }),
     steps: [
       {
         id: 'plan',
@@ -102,6 +123,7 @@ export function goalSpec({ goal, repo, budget }: GoalRequest, agents: Iterable<s
           ...(repo && { repo }),
         },
       },
+      ...(summarize ? [summarize] : []),
     ],
   };
 }
