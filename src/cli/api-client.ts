@@ -15,6 +15,8 @@ const Problem = z.object({
 export type ApiClient = {
   call: <T = unknown>(method: string, path: string, body?: unknown) => Promise<{ status: number; body: T }>;
   baseUrl: string;
+  /** The key, for the Socket.IO handshake. */
+  key: string | undefined;
 };
 
 /** The API seen from the CLI: answers become values, problems become CliErrors with the right exit code. */
@@ -22,6 +24,7 @@ export function createApiClient(env: CliEnv): ApiClient {
   const baseUrl = env.TROUPE_API_URL.replace(/\/$/, '');
   return {
     baseUrl,
+    key: env.TROUPE_API_KEY,
     async call<T>(method: string, path: string, body?: unknown) {
       let response: Response;
       try {

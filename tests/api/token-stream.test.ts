@@ -5,6 +5,8 @@ import type { RunDeltaEvent, SubscribeAck } from '../../src/api/live-events';
 import type { RunSnapshot } from '../../src/engine/run-snapshot';
 import { startFakeModelServer, type FakeModelServer } from '../../src/fake-models/server';
 import type { TokenChunk } from '../../src/models/token-stream';
+import { CliEnv, createApiClient } from '../../src/cli/api-client';
+import { followTokens } from '../../src/cli/follow-run';
 import {
   isClosed,
   postJson,
@@ -133,6 +135,26 @@ describe('token streaming over Socket.IO', () => {
     expect(late.chunks[0]?.offset).toBe(0);
     expect(late.chunks[0]?.text.length).toBeGreaterThan(0);
     expect(joinedText(late.chunks)).toBe(final.output);
+  });
+
+  it('shows the CLI what a running step is writing (troupe run --follow)', async () => {
+    const started = await postJson(`${stack.api.baseUrl}/api/runs`, { spec: askSpec('stream slowly') });
+    const runId: string = started.body.runId;
+    const seen: string[] = [];
+    await waitForRun(stack.api, runId, (run) => run.steps[0]?.status === 'running');
+    const stop = followTokens(
+      createApiClient(CliEnv.parse({ TROUPE_API_URL: stack.api.baseUrl })),
+      runId,
+      (stepId, text) => seen.push(`${stepId}: ${text}`),
+    );
+    try {
+      const final = await waitForRun(stack.api, runId, isClosed);
+      await waitUntil(() => seen.at(-1)?.endsWith(String(final.output).slice(-20)) ?? false);
+      expect(seen.length).toBeGreaterThan(3);
+      expect(seen.at(-1)).toBe(`ask: ${String(final.output).slice(-192)}`);
+    } finally {
+      stop();
+    }
   });
 
   it('grows history by the same number of events for 5 words and for 3,000', async () => {
