@@ -1,5 +1,11 @@
 import { parseArgs } from 'node:util';
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import {
+  DefaultLogger,
+  NativeConnection,
+  Runtime,
+  type LogLevel,
+  type LogMetadata,
+} from '@temporalio/worker';
 import { loadConfig, temporalAddress } from '../config';
 import { loadAgentRegistry } from '../agents/registry';
 import { loadCatalogue } from '../models/catalogue-loader';
@@ -9,13 +15,21 @@ import { openTokenBus, processTokenBus } from '../models/token-stream';
 import { loadPoolsConfig, parsePools } from './pools';
 import { createTroupeWorkers } from './worker';
 
+/** The SDK's logger, without its warning that a pool serving only activities has no workflows: by design. */
+class WorkerLogger extends DefaultLogger {
+  override log(level: LogLevel, message: string, meta?: LogMetadata): void {
+    if (message.startsWith('No workflows registered')) return;
+    super.log(level, message, meta);
+  }
+}
+
 /** `npm run worker [-- --pool tools,local-models]`: serves the given pools, or all of them. */
 async function main() {
   const { values } = parseArgs({ options: { pool: { type: 'string' } } });
   const config = loadConfig();
   const pools = parsePools(values.pool ?? process.env.TROUPE_POOL);
   const sizes = loadPoolsConfig();
-  Runtime.install({ logger: new DefaultLogger(config.TROUPE_LOG_LEVEL) });
+  Runtime.install({ logger: new WorkerLogger(config.TROUPE_LOG_LEVEL) });
   const models = createModelRuntime({
     catalogue: loadCatalogue(),
     dataDir: config.TROUPE_DATA_DIR,
