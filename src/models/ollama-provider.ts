@@ -1,6 +1,8 @@
-import { Ollama, type Message, type Tool } from 'ollama';
+import { Ollama, type Message } from 'ollama';
 import { CallDeadline } from './call-deadline';
 import {
+  chatResult,
+  functionTool,
   SIMULATED_HEADER,
   type ChatMessage,
   type ChatRequest,
@@ -15,7 +17,7 @@ import {
   ProviderErrorKind,
   retryAfterMs,
 } from './provider-error';
-import { parseStructured, structuredSchema } from './structured-output';
+import { structuredSchema } from './structured-output';
 
 export type OllamaProviderOptions = { id: string; baseUrl: string };
 
@@ -56,7 +58,7 @@ export function createOllamaProvider({ id, baseUrl }: OllamaProviderOptions): Mo
           model: request.model,
           messages: request.messages.map(toOllamaMessage),
           stream: true,
-          ...(request.tools?.length && { tools: request.tools.map(toOllamaTool) }),
+          ...(request.tools?.length && { tools: request.tools.map(functionTool) }),
           ...(schema && { format: schema.jsonSchema }),
           options: {
             ...(request.maxTokens !== undefined && { num_predict: request.maxTokens }),
@@ -88,15 +90,10 @@ export function createOllamaProvider({ id, baseUrl }: OllamaProviderOptions): Mo
           request.onProgress?.({ outputTokens: chunks, characters: text.length, delta });
         }
         if (deadline.aborted) throw deadline.error();
-        return {
-          text,
-          ...(schema &&
-            toolCalls.length === 0 && { json: parseStructured(text, schema, request.model, usage) }),
-          ...(toolCalls.length > 0 && { toolCalls }),
-          usage,
-          ...(finishReason && { finishReason }),
-          simulated: seen.headers?.get(SIMULATED_HEADER) === 'true',
-        };
+        return chatResult(
+          { text, toolCalls, usage, finishReason },
+          { model: request.model, schema, simulated: seen.headers?.get(SIMULATED_HEADER) === 'true' },
+        );
       } catch (err) {
         throw toProviderError(err, deadline, seen, what);
       } finally {
@@ -132,17 +129,6 @@ function toOllamaMessage(message: ChatMessage): Message {
     default:
       return { role: message.role, content: message.content };
   }
-}
-
-function toOllamaTool(tool: NonNullable<ChatRequest['tools']>[number]): Tool {
-  return {
-    type: 'function',
-    function: {
-      name: tool.name,
-      ...(tool.description && { description: tool.description }),
-      parameters: tool.parameters,
-    },
-  };
 }
 
 /** Sorts the ollama client's errors, using the status and headers the fetch wrapper saw. */

@@ -2,11 +2,12 @@ import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUse
 import type {
   ChatCompletionCreateParamsStreaming,
   ChatCompletionMessageParam,
-  ChatCompletionTool,
 } from 'openai/resources/chat/completions';
 import { CallDeadline } from './call-deadline';
 import { estimateTokens } from './model-cost';
 import {
+  chatResult,
+  functionTool,
   SIMULATED_HEADER,
   type ChatMessage,
   type ChatRequest,
@@ -21,7 +22,7 @@ import {
   ProviderErrorKind,
   retryAfterMs,
 } from './provider-error';
-import { parseStructured, structuredSchema } from './structured-output';
+import { structuredSchema } from './structured-output';
 
 export type OpenAIProviderOptions = {
   id: string;
@@ -53,7 +54,7 @@ export function createOpenAIProvider({ id, baseUrl, apiKey }: OpenAIProviderOpti
         stream_options: { include_usage: true },
         ...(request.maxTokens !== undefined && { max_tokens: request.maxTokens }),
         ...(request.temperature !== undefined && { temperature: request.temperature }),
-        ...(request.tools?.length && { tools: request.tools.map(toOpenAITool) }),
+        ...(request.tools?.length && { tools: request.tools.map(functionTool) }),
         ...(schema && {
           response_format: {
             type: 'json_schema',
@@ -111,15 +112,10 @@ export function createOpenAIProvider({ id, baseUrl, apiKey }: OpenAIProviderOpti
           inputTokens: estimateTokens(request.messages.map((message) => message.content).join('\n')),
           outputTokens: outputChunks,
         };
-        return {
-          text,
-          ...(schema &&
-            toolCalls.length === 0 && { json: parseStructured(text, schema, request.model, used) }),
-          ...(toolCalls.length > 0 && { toolCalls }),
-          usage: used,
-          ...(finishReason && { finishReason }),
-          simulated: response.headers.get(SIMULATED_HEADER) === 'true',
-        };
+        return chatResult(
+          { text, toolCalls, usage: used, finishReason },
+          { model: request.model, schema, simulated: response.headers.get(SIMULATED_HEADER) === 'true' },
+        );
       } catch (err) {
         throw toProviderError(err, deadline, what);
       } finally {
@@ -156,17 +152,6 @@ function toOpenAIMessage(message: ChatMessage): ChatCompletionMessageParam {
     default:
       return { role: message.role, content: message.content };
   }
-}
-
-function toOpenAITool(tool: NonNullable<ChatRequest['tools']>[number]): ChatCompletionTool {
-  return {
-    type: 'function',
-    function: {
-      name: tool.name,
-      ...(tool.description && { description: tool.description }),
-      parameters: tool.parameters,
-    },
-  };
 }
 
 function parseToolCall(

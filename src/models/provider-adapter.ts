@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Usage } from './model-cost';
 import { JsonSchemaObject } from './model-step-input';
+import { parseStructured, type StructuredSchema } from './structured-output';
 
 /** A tool call the model made; arguments are parsed JSON. */
 export const ToolCall = z.object({
@@ -79,3 +80,34 @@ export interface ModelProvider {
 
 /** The header the fake model server puts on every response. */
 export const SIMULATED_HEADER = 'x-troupe-simulated';
+
+/** A tool as both OpenAI's and Ollama's chat APIs take it: a function with a JSON-schema signature. */
+export function functionTool(tool: ToolSpec) {
+  return {
+    type: 'function' as const,
+    function: {
+      name: tool.name,
+      ...(tool.description && { description: tool.description }),
+      parameters: tool.parameters,
+    },
+  };
+}
+
+/**
+ * A streamed answer as a ChatResult, whichever API it came from. With a schema and no tool calls, the
+ * text must parse and match it.
+ */
+export function chatResult(
+  answer: { text: string; toolCalls: ToolCall[]; usage: Usage; finishReason: string | undefined },
+  { model, schema, simulated }: { model: string; schema: StructuredSchema | undefined; simulated: boolean },
+): ChatResult {
+  const { text, toolCalls, usage, finishReason } = answer;
+  return {
+    text,
+    ...(schema && toolCalls.length === 0 && { json: parseStructured(text, schema, model, usage) }),
+    ...(toolCalls.length > 0 && { toolCalls }),
+    usage,
+    ...(finishReason && { finishReason }),
+    simulated,
+  };
+}
