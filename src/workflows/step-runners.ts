@@ -10,7 +10,7 @@ import {
   sleep,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { RetryPolicy } from '@temporalio/common';
+import type { ActivityOptions, Duration, RetryPolicy } from '@temporalio/common';
 import type { createToolActivities } from '../activities/tool-activities';
 import type { ExpressionContext } from '../engine/expressions';
 import { evaluateExpression } from '../engine/expressions';
@@ -53,18 +53,34 @@ function retryPolicy(retry: Retry | undefined): RetryPolicy {
   };
 }
 
-/** Activity options follow the step's own retry and timeout; cancellation waits for the activity to stop. */
-function toolActivities({ retry, timeout }: ToolCallOptions): ToolActivities {
-  return proxyActivities<ToolActivities>({
-    // Tool steps run in the tools pool. No patch needed: the task queue is not part of replay's command
-    // check (tests/fixtures/histories/*-before-tools-pool.json replay), and runs already in flight simply
-    // schedule their next tool steps on the tools queue.
-    taskQueue: toolsQueue(workflowInfo().taskQueue),
-    startToCloseTimeout: timeout ?? '10 minutes',
-    heartbeatTimeout: '10 seconds',
+/**
+ * A step's activities run in their pool's task queue with the step's own retry and timeout (or the
+ * pool's default); cancellation waits for the activity to stop.
+ */
+function stepActivityOptions(
+  taskQueue: string,
+  { retry, timeout }: ToolCallOptions,
+  defaults: { timeout: Duration; heartbeat: Duration },
+): ActivityOptions {
+  return {
+    taskQueue,
+    startToCloseTimeout: timeout ?? defaults.timeout,
+    heartbeatTimeout: defaults.heartbeat,
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     retry: retryPolicy(retry),
-  });
+  };
+}
+
+function toolActivities(options: ToolCallOptions): ToolActivities {
+  // Tool steps run in the tools pool. No patch needed: the task queue is not part of replay's command
+  // check (tests/fixtures/histories/*-before-tools-pool.json replay), and runs already in flight simply
+  // schedule their next tool steps on the tools queue.
+  return proxyActivities<ToolActivities>(
+    stepActivityOptions(toolsQueue(workflowInfo().taskQueue), options, {
+      timeout: '10 minutes',
+      heartbeat: '10 seconds',
+    }),
+  );
 }
 
 export type StepResult = { output: unknown; attempts?: number; model?: ModelUse };
@@ -94,15 +110,14 @@ export async function runStepOnce(
   }
 }
 
-/** Agent activities run in the agents pool, with the step's own timeout and retry. */
-function agentActivities({ timeout, retry }: Pick<AgentStep, 'timeout' | 'retry'>): AgentActivities {
-  return proxyActivities<AgentActivities>({
-    taskQueue: agentsQueue(workflowInfo().taskQueue),
-    startToCloseTimeout: timeout ?? '30 minutes',
-    heartbeatTimeout: '30 seconds',
-    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-    retry: retryPolicy(retry),
-  });
+/** Agent activities run in the agents pool. */
+function agentActivities(options: Pick<AgentStep, 'timeout' | 'retry'>): AgentActivities {
+  return proxyActivities<AgentActivities>(
+    stepActivityOptions(agentsQueue(workflowInfo().taskQueue), options, {
+      timeout: '30 minutes',
+      heartbeat: '30 seconds',
+    }),
+  );
 }
 
 async function runAgentStep(run: RunState, step: AgentStep, context: ExpressionContext): Promise<StepResult> {
