@@ -5,6 +5,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { loadAgentRegistry } from '../src/agents/registry';
 import { createApp } from '../src/api/app';
 import { Config } from '../src/config';
+import { shippedAgents } from './agents/helpers';
 import { postJson } from './helpers/harness';
 import { startTestTemporal, testQueue } from './helpers/temporal';
 
@@ -35,20 +36,7 @@ it('lists the 12 agents with live status and the depth of the agents and tools q
     agents: { id: string; status: { state: string } }[];
     queues: { taskQueue: string; pollers: number }[];
   };
-  expect(body.agents.map((agent) => agent.id).sort()).toEqual([
-    'architecture-advisor',
-    'browser',
-    'code-generator',
-    'debugger',
-    'deploy',
-    'docs-writer',
-    'performance-optimizer',
-    'planner',
-    'reviewer',
-    'security-reviewer',
-    'summarizer',
-    'tester',
-  ]);
+  expect(body.agents.map((agent) => agent.id).sort()).toEqual(shippedAgents);
   expect(body.agents.every((agent) => agent.status.state === 'idle')).toBe(true);
   expect(body.queues.map((queue) => queue.taskQueue)).toEqual([
     'test-agents-api-agents',

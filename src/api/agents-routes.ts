@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { Router } from 'express';
-import { readAgentStatus } from '../agents/agent-status';
+import { readAgentStatus, summarise } from '../agents/agent-status';
 import type { AgentRegistry } from '../agents/registry';
 
 export type QueueDepth = { taskQueue: string; backlog: number | undefined; pollers: number; error?: string };
@@ -58,14 +58,7 @@ export function agentsRoutes({
         tools: agent.tools,
         model: agent.model,
         compensation: agent.compensation.kind,
-        status: status[agent.id] ?? {
-          state: 'idle',
-          current: [],
-          finished: 0,
-          successRate: undefined,
-          avgLatencyMs: undefined,
-          avgCostUsd: undefined,
-        },
+        status: status[agent.id] ?? summarise({ current: [], recent: [] }),
       })),
     });
   });

@@ -9,6 +9,22 @@ import { ToolSettings, type ToolContext, type ToolSettingsInput } from '../../sr
 
 const run = promisify(execFile);
 
+/** The agents config/agents ships, sorted by id. */
+export const shippedAgents = [
+  'architecture-advisor',
+  'browser',
+  'code-generator',
+  'debugger',
+  'deploy',
+  'docs-writer',
+  'performance-optimizer',
+  'planner',
+  'reviewer',
+  'security-reviewer',
+  'summarizer',
+  'tester',
+];
+
 export const sampleRepoFixture = fileURLToPath(new URL('../fixtures/sample-repo', import.meta.url));
 
 const gitEnv = {

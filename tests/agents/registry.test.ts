@@ -5,21 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { loadAgentRegistry } from '../../src/agents/registry';
 import { loadToolSettings } from '../../src/tools/tool-settings';
-
-const shipped = [
-  'architecture-advisor',
-  'browser',
-  'code-generator',
-  'debugger',
-  'deploy',
-  'docs-writer',
-  'performance-optimizer',
-  'planner',
-  'reviewer',
-  'security-reviewer',
-  'summarizer',
-  'tester',
-];
+import { shippedAgents } from './helpers';
 
 async function folderWith(files: Record<string, string>): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'troupe-agents-dir-'));
@@ -37,7 +23,7 @@ ${extra}`;
 describe('agent registry', () => {
   it('ships twelve agents whose output schemas zod can read', async () => {
     const registry = await loadAgentRegistry({ env: {} });
-    expect([...registry.agents.keys()].sort()).toEqual(shipped);
+    expect([...registry.agents.keys()].sort()).toEqual(shippedAgents);
     for (const agent of registry.agents.values()) {
       expect(() => z.fromJSONSchema(agent.output)).not.toThrow();
       expect(agent.system.length).toBeGreaterThan(200);
