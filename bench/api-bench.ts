@@ -202,22 +202,8 @@ async function main() {
     lines.push(
       table([
         ['measure', 'p50 ms', 'p95 ms', 'p99 ms', 'requests/messages', 'failed/gaps'],
-        [
-          'GET /api/runs @200/s',
-          reads.p50.toFixed(1),
-          reads.p95.toFixed(1),
-          reads.p99.toFixed(1),
-          String(reads.total),
-          String(reads.failed),
-        ],
-        [
-          'POST /api/runs @200/s',
-          writes.p50.toFixed(1),
-          writes.p95.toFixed(1),
-          writes.p99.toFixed(1),
-          String(writes.total),
-          String(writes.failed),
-        ],
+        loadRow('GET /api/runs @200/s', reads),
+        loadRow('POST /api/runs @200/s', writes),
         [
           `fan-out to ${connected} sockets`,
           percentile(fanOut, 50).toFixed(1),
@@ -293,3 +279,18 @@ main().catch((err) => {
   console.error(err);
   process.exit(1);
 });
+
+/** A table row of one load test's latency percentiles and counts. */
+function loadRow(
+  name: string,
+  stats: { p50: number; p95: number; p99: number; total: number; failed: number },
+): string[] {
+  return [
+    name,
+    stats.p50.toFixed(1),
+    stats.p95.toFixed(1),
+    stats.p99.toFixed(1),
+    String(stats.total),
+    String(stats.failed),
+  ];
+}
