@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
-import { constants } from 'node:os';
 import type { ShellToolInput } from '../engine/spec';
 import { asText } from '../engine/template';
+import { exitCodeOf, killGroup, stopGroup } from '../tools/process-group';
 
 export type ShellResult = { stdout: string; stderr: string; exitCode: number; truncated?: true };
 
@@ -42,17 +42,7 @@ export function runShell(input: ShellToolInput, options: ShellOptions): Promise<
       () => options.onProgress({ elapsedMs: Date.now() - started, outputBytes: stdout.bytes + stderr.bytes }),
       1000,
     );
-    const killGroup = (signal: NodeJS.Signals) => {
-      try {
-        if (child.pid) process.kill(-child.pid, signal);
-      } catch {
-        // The group is gone already.
-      }
-    };
-    const onAbort = () => {
-      killGroup('SIGTERM');
-      setTimeout(() => killGroup('SIGKILL'), 2000).unref();
-    };
+    const onAbort = () => stopGroup(child, 2000);
     options.signal.addEventListener('abort', onAbort, { once: true });
 
     child.on('error', (err) => {
@@ -62,11 +52,11 @@ export function runShell(input: ShellToolInput, options: ShellOptions): Promise<
     child.on('close', (code, signal) => {
       clearInterval(ticker);
       options.signal.removeEventListener('abort', onAbort);
-      killGroup('SIGKILL');
+      killGroup(child, 'SIGKILL');
       resolve({
         stdout: stdout.text(),
         stderr: stderr.text(),
-        exitCode: code ?? 128 + (signal ? constants.signals[signal] : 0),
+        exitCode: exitCodeOf(code, signal),
         ...((stdout.truncated || stderr.truncated) && { truncated: true as const }),
       });
     });

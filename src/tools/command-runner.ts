@@ -1,7 +1,7 @@
 import { execFile, spawn } from 'node:child_process';
-import { constants } from 'node:os';
 import { basename } from 'node:path';
 import { promisify } from 'node:util';
+import { exitCodeOf, killGroup, stopGroup } from './process-group';
 import type { ToolContext } from './tool-kit';
 
 export type ProgramResult = {
@@ -100,17 +100,7 @@ export async function runProgram(
     child.stdout.on('data', collect(out.stdout));
     child.stderr.on('data', collect(out.stderr));
     let timedOut = false;
-    const killGroup = (signal: NodeJS.Signals) => {
-      try {
-        if (child.pid) process.kill(-child.pid, signal);
-      } catch {
-        // Already gone.
-      }
-    };
-    const stop = () => {
-      killGroup('SIGTERM');
-      setTimeout(() => killGroup('SIGKILL'), 1_000).unref();
-    };
+    const stop = () => stopGroup(child, 1_000);
     const timer = setTimeout(() => {
       timedOut = true;
       stop();
@@ -123,11 +113,11 @@ export async function runProgram(
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       context.signal.removeEventListener('abort', stop);
-      killGroup('SIGKILL');
+      killGroup(child, 'SIGKILL');
       if (context.signal.aborted) return reject(context.signal.reason as Error);
       const note = timedOut ? `\n[${basename(argv[0] ?? '')} killed after ${timeoutMs} ms]` : '';
       resolve({
-        exitCode: code ?? 128 + (signal ? constants.signals[signal] : 0),
+        exitCode: exitCodeOf(code, signal),
         stdout: Buffer.concat(out.stdout).toString('utf8'),
         stderr: Buffer.concat(out.stderr).toString('utf8') + note,
         ...(timedOut && { timedOut: true as const }),
