@@ -11,6 +11,7 @@ import {
   spawnWorker,
   startApi,
   waitForRun,
+  waitUntil,
   type Api,
 } from './helpers/harness';
 
@@ -26,14 +27,6 @@ afterAll(async () => {
   await api?.close();
   await env?.teardown();
 });
-
-async function waitFor(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 it('completes a run whose worker is killed mid-step, once a new worker starts', async () => {
   const spec = {
@@ -62,7 +55,10 @@ it('completes a run whose worker is killed mid-step, once a new worker starts', 
   const workspace = join(api.config.TROUPE_DATA_DIR, 'workspaces', started.body.runId);
 
   const first = spawnWorker(env, api);
-  await waitFor(() => existsSync(join(workspace, 'started')), 60_000, 'the slow step to start');
+  await waitUntil(() => existsSync(join(workspace, 'started')), {
+    timeoutMs: 60_000,
+    what: 'the slow step to start',
+  });
   first.kill('SIGKILL');
   await new Promise((resolve) => first.once('exit', resolve));
   const description = await env.client.workflow.getHandle(started.body.runId).describe();
@@ -93,7 +89,10 @@ it('completes parallel.yaml when its worker is killed during the fan-out', async
   });
   const workspace = join(api.config.TROUPE_DATA_DIR, 'workspaces', started.body.runId);
   const first = spawnWorker(env, api);
-  await waitFor(() => existsSync(join(workspace, 'parts')), 60_000, 'the fan-out to start');
+  await waitUntil(() => existsSync(join(workspace, 'parts')), {
+    timeoutMs: 60_000,
+    what: 'the fan-out to start',
+  });
   await new Promise((resolve) => setTimeout(resolve, 1000));
   const second = await killAndReplace(first);
   try {
@@ -125,7 +124,10 @@ it('resumes a long command from its last heartbeat checkpoint after the worker d
   const started = await postJson(`${api.baseUrl}/api/runs`, { spec });
   const workspace = join(api.config.TROUPE_DATA_DIR, 'workspaces', started.body.runId);
   const first = spawnWorker(env, api);
-  await waitFor(() => existsSync(join(workspace, 'reached6')), 60_000, 'the count to reach 6');
+  await waitUntil(() => existsSync(join(workspace, 'reached6')), {
+    timeoutMs: 60_000,
+    what: 'the count to reach 6',
+  });
   const second = await killAndReplace(first);
   try {
     const run = await waitForRun(api, started.body.runId, isClosed, 90_000);

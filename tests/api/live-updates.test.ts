@@ -10,6 +10,7 @@ import {
   spawnWorker,
   startApiServerForTest,
   waitForRun,
+  waitUntil,
   type Api,
 } from '../helpers/harness';
 import { startTestTemporal } from '../helpers/temporal';
@@ -83,7 +84,9 @@ describe('Socket.IO live updates', () => {
       await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
       expect(await subscribe(socket, runId)).toMatchObject({ ok: true });
 
-      await waitUntil(() => messages.filter((message) => message.kind === 'delta').length >= 3);
+      await waitUntil(() => messages.filter((message) => message.kind === 'delta').length >= 3, {
+        timeoutMs: 60_000,
+      });
       socket.disconnect();
       await new Promise((resolve) => setTimeout(resolve, 600));
       connection += 1;
@@ -93,7 +96,7 @@ describe('Socket.IO live updates', () => {
 
       const final = await waitForRun(api, runId, isClosed);
       expect(final.status).toBe('completed');
-      await waitUntil(() => messages.at(-1)?.event.version === final.version);
+      await waitUntil(() => messages.at(-1)?.event.version === final.version, { timeoutMs: 60_000 });
       socket.disconnect();
 
       let state: RunSnapshot | undefined;
@@ -147,7 +150,9 @@ describe('Socket.IO live updates', () => {
         }),
       );
       const final = await waitForRun(api, runId, isClosed);
-      await waitUntil(() => received.every(({ versions }) => versions.at(-1)?.[1] === final.version));
+      await waitUntil(() => received.every(({ versions }) => versions.at(-1)?.[1] === final.version), {
+        timeoutMs: 60_000,
+      });
       for (const { socket, versions, ack } of received) {
         socket.disconnect();
         expect(ack.ok).toBe(true);
@@ -175,11 +180,3 @@ describe('Socket.IO live updates', () => {
     socket.disconnect();
   });
 });
-
-async function waitUntil(check: () => boolean, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs}ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}

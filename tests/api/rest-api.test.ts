@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { isClosed, postJson, readExample, waitForRun, type Api } from '../helpers/harness';
+import { isClosed, postJson, readExample, waitForRun, waitUntil, type Api } from '../helpers/harness';
 import { startStack, type Stack } from '../helpers/stack';
 
 let stack: Stack;
@@ -75,8 +75,9 @@ describe('runs', () => {
     for (let index = 0; index < 3; index += 1) {
       ids.push((await postJson(`${api.baseUrl}/api/runs`, { spec: waitSpec('listed') })).body.runId);
     }
-    await waitFor(
+    await waitUntil(
       async () => (await call('GET', '/api/runs?status=running&agent=wait&limit=50')).body.runs.length >= 3,
+      { timeoutMs: 20_000, everyMs: 250 },
     );
     const first = await call('GET', '/api/runs?status=running&agent=wait&limit=2');
     expect(first.status).toBe(200);
@@ -111,7 +112,10 @@ describe('runs', () => {
         spec: { ...waitSpec('filtered'), description: 'zebra batch' },
       })
     ).body.runId;
-    await waitFor(async () => (await call('GET', '/api/runs?q=zebra')).body.runs.length === 1);
+    await waitUntil(async () => (await call('GET', '/api/runs?q=zebra')).body.runs.length === 1, {
+      timeoutMs: 20_000,
+      everyMs: 250,
+    });
     const cancelled = await call('POST', '/api/runs/cancel', { filter: { q: 'zebra', status: 'running' } });
     expect(cancelled.body.cancelled).toEqual([id]);
     const run = await waitForRun(api, id, isClosed);
@@ -396,12 +400,3 @@ describe('the troupe CLI', () => {
     expect(saved.body.spec.description).toBe('waits 3s for tests');
   });
 });
-
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error(`condition not met within ${timeoutMs}ms`);
-}

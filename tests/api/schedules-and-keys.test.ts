@@ -2,7 +2,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { readFile } from 'node:fs/promises';
 import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApiServerForTest, type Api } from '../helpers/harness';
+import { startApiServerForTest, waitUntil, type Api } from '../helpers/harness';
 import { startStack, type Stack } from '../helpers/stack';
 
 let stack: Stack;
@@ -62,13 +62,16 @@ describe('schedules', () => {
     });
     expect(created.body.nextRuns.length).toBeGreaterThan(0);
 
-    await waitFor(
-      async () => (await call('GET', '/api/schedules/every-two')).body.recentRuns.length >= 2,
-      20_000,
+    await waitUntil(async () => (await call('GET', '/api/schedules/every-two')).body.recentRuns.length >= 2, {
+      timeoutMs: 20_000,
+      everyMs: 300,
+    });
+    await waitUntil(
+      async () => {
+        return (await call('GET', '/api/runs?status=completed&q=scheduled')).body.runs.length >= 2;
+      },
+      { timeoutMs: 20_000, everyMs: 300 },
     );
-    await waitFor(async () => {
-      return (await call('GET', '/api/runs?status=completed&q=scheduled')).body.runs.length >= 2;
-    }, 20_000);
     const { body: described } = await call('GET', '/api/schedules/every-two');
     const runId = described.recentRuns[0].runId as string;
     expect(runId.startsWith('every-two')).toBe(true);
@@ -78,8 +81,9 @@ describe('schedules', () => {
     expect(paused.body).toMatchObject({ paused: true, note: 'testing' });
     const before = paused.body.recentRuns.length;
     expect((await call('POST', '/api/schedules/every-two/trigger')).status).toBe(202);
-    await waitFor(
+    await waitUntil(
       async () => (await call('GET', '/api/schedules/every-two')).body.recentRuns.length > before,
+      { timeoutMs: 15_000, everyMs: 300 },
     );
 
     const end = new Date();
@@ -243,12 +247,3 @@ describe('browser and abuse protections', () => {
     }
   });
 });
-
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 300));
-  }
-  throw new Error(`condition not met within ${timeoutMs}ms`);
-}

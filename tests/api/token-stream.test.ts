@@ -13,6 +13,7 @@ import {
   spawnWorker,
   startApiServerForTest,
   waitForRun,
+  waitUntil,
   type Api,
 } from '../helpers/harness';
 import { startStack, type Stack } from '../helpers/stack';
@@ -78,7 +79,7 @@ async function followRun(api: Api, prompt: string): Promise<{ final: RunSnapshot
   }
   expect(ack.ok).toBe(true);
   const final = await waitForRun(api, runId, isClosed);
-  await waitUntil(() => seen.chunks.some((chunk) => chunk.done));
+  await waitUntil(() => seen.chunks.some((chunk) => chunk.done), { timeoutMs: 30_000 });
   socket.disconnect();
   return { final, seen };
 }
@@ -126,10 +127,10 @@ describe('token streaming over Socket.IO', () => {
     };
     await waitForRun(stack.api, runId, (run) => run.steps[0]?.status === 'running');
     const early = await connect();
-    await waitUntil(() => early.chunks.filter((chunk) => chunk.text).length >= 3);
+    await waitUntil(() => early.chunks.filter((chunk) => chunk.text).length >= 3, { timeoutMs: 30_000 });
     const late = await connect();
     const final = await waitForRun(stack.api, runId, isClosed);
-    await waitUntil(() => late.chunks.some((chunk) => chunk.done));
+    await waitUntil(() => late.chunks.some((chunk) => chunk.done), { timeoutMs: 30_000 });
     for (const { socket } of [early, late]) socket.disconnect();
     expect(final.status).toBe('completed');
     expect(late.chunks[0]?.offset).toBe(0);
@@ -149,7 +150,9 @@ describe('token streaming over Socket.IO', () => {
     );
     try {
       const final = await waitForRun(stack.api, runId, isClosed);
-      await waitUntil(() => seen.at(-1)?.endsWith(String(final.output).slice(-20)) ?? false);
+      await waitUntil(() => seen.at(-1)?.endsWith(String(final.output).slice(-20)) ?? false, {
+        timeoutMs: 30_000,
+      });
       expect(seen.length).toBeGreaterThan(3);
       expect(seen.at(-1)).toBe(`ask: ${String(final.output).slice(-192)}`);
     } finally {
@@ -195,11 +198,3 @@ describe('token streaming over Socket.IO', () => {
     },
   );
 });
-
-async function waitUntil(check: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs}ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}

@@ -142,6 +142,18 @@ export async function waitForRun(
   );
 }
 
+/** Polls `check` until it holds; after `timeoutMs` fails, naming `what` it waited for. */
+export async function waitUntil(
+  check: () => boolean | Promise<boolean>,
+  { timeoutMs = 30_000, everyMs = 50, what = 'the condition' } = {},
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+}
+
 export const isClosed = (run: RunSnapshot) => ['completed', 'failed', 'cancelled'].includes(run.status);
 
 /**
