@@ -90,8 +90,8 @@ class ProcessTokenBus implements TokenBus {
   constructor() {
     if (!this.ipc) return;
     process.on('message', (message: unknown) => {
-      if (typeof message !== 'object' || message === null || !(ipcKey in message)) return;
-      const chunk = TokenChunk.safeParse((message as Record<string, unknown>)[ipcKey]);
+      if (!isTokenMessage(message)) return;
+      const chunk = TokenChunk.safeParse(message[ipcKey]);
       if (chunk.success) this.events.emit(runEvent(chunk.data.runId), chunk.data);
     });
   }
@@ -120,7 +120,7 @@ export function processTokenBus(): TokenBus {
 }
 
 /** Whether an IPC message is a token chunk, so the supervisor can pass it on. */
-export function isTokenMessage(message: unknown): boolean {
+export function isTokenMessage(message: unknown): message is Record<typeof ipcKey, unknown> {
   return typeof message === 'object' && message !== null && ipcKey in message;
 }
 

@@ -203,20 +203,8 @@ async function runPlanStep(run: RunState, step: PlanStep, context: ExpressionCon
   const planned = await runAgentStep(run, planner, context);
   const answer = (planned.output as { output?: unknown }).output;
   const result = plannedSteps({ ...step, with: args }, answer);
-  const taken = result.ok
-    ? result.steps.filter((added) => run.spec.steps.some((existing) => existing.id === added.id))
-    : [];
-  const problems = result.ok
-    ? taken.map((added) => `step "${added.id}" is already in the run`)
-    : result.problems;
-  if (problems.length === 0 && result.ok) {
-    try {
-      run.replaceSpec(mergedSpec(run, withPlanJoined(run.spec, step.id, result.steps)));
-    } catch (err) {
-      problems.push((err as Error).message);
-    }
-  }
-  if (problems.length > 0) {
+  const problems = result.ok ? addPlannedSteps(run, step.id, result.steps) : result.problems;
+  if (!result.ok || problems.length > 0) {
     const kept: KeptOnFailure = {
       keptOnFailure: true,
       output: { goal: args.goal, answer },
@@ -229,15 +217,25 @@ async function runPlanStep(run: RunState, step: PlanStep, context: ExpressionCon
       nonRetryable: true,
     });
   }
-  const steps = result.ok
-    ? result.steps.map(({ id, agent, dependsOn, description }) => ({
-        id,
-        agent,
-        task: description,
-        dependsOn,
-      }))
-    : [];
+  const steps = result.steps.map(({ id, agent, dependsOn, description }) => ({
+    id,
+    agent,
+    task: description,
+    dependsOn,
+  }));
   return { output: { goal: args.goal, steps }, ...(planned.model && { model: planned.model }) };
+}
+
+/** Adds a plan's steps to the run, or answers why they cannot join it (nothing is added then). */
+function addPlannedSteps(run: RunState, planStepId: string, planned: AgentStep[]): string[] {
+  const taken = planned.filter((added) => run.spec.steps.some((existing) => existing.id === added.id));
+  if (taken.length > 0) return taken.map((added) => `step "${added.id}" is already in the run`);
+  try {
+    run.replaceSpec(mergedSpec(run, withPlanJoined(run.spec, planStepId, planned)));
+    return [];
+  } catch (err) {
+    return [(err as Error).message];
+  }
 }
 
 /**
