@@ -1,19 +1,34 @@
 /**
  * `npm run bench:api`: the API under load on loopback. Starts a dev server, a worker and the API
- * (`src/api/main.ts`) as separate processes, then measures GET /api/runs and POST /api/runs at a fixed
- * 200 requests/s, Socket.IO fan-out to 1,000 subscribed clients, and the API process's memory.
- * Bounded: each load lasts seconds, and everything it starts is stopped at the end.
+ * (`src/api/main.ts`) as separate processes, with keys required as `npm run api` has them, then
+ * measures GET /api/runs and POST /api/runs at a fixed 200 requests/s, the sustained start rate
+ * against the raw Temporal client's, live-update latency (alone, and with 500 idle runs watched), the
+ * Temporal calls per idle watched run per minute (1 and 500 runs), Socket.IO fan-out to 1,000
+ * subscribed clients, and the API process's memory. Bounded: each load lasts seconds (an idle window
+ * a minute, BENCH_IDLE_MS), and everything it starts is stopped at the end.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { io, type Socket } from 'socket.io-client';
+import { localKeyFile } from '../src/api/api-keys';
 import type { RunDeltaEvent } from '../src/api/live-events';
+import { testPayloadEnv } from '../tests/helpers/payload-codec';
 import { startTestTemporal } from '../tests/helpers/temporal';
+import {
+  authorized,
+  changingSpec,
+  idleSpec,
+  measureIdleRpcs,
+  measureLiveLatency,
+  startRuns,
+  type BenchApi,
+} from './api-live';
 import { percentile, table } from './bench-support';
 
 type Autocannon = (options: {
@@ -22,7 +37,7 @@ type Autocannon = (options: {
   headers?: Record<string, string>;
   body?: string;
   connections: number;
-  overallRate: number;
+  overallRate?: number;
   duration: number;
 }) => {
   on(event: 'response', listener: (client: unknown, status: number, bytes: number, ms: number) => void): void;
@@ -34,6 +49,11 @@ const READ_SECONDS = 10;
 const WRITE_SECONDS = 5;
 const SOCKETS = 1000;
 const LIVE_RUNS = 10;
+const START_SECONDS = 4;
+const START_LANES = 5;
+const IDLE_RUNS = 500;
+const IDLE_MS = Number(process.env.BENCH_IDLE_MS ?? 65_000);
+const LATENCY = { runs: 10, steps: 12, stepMs: 700 };
 
 const freePort = () =>
   new Promise<number>((resolve) => {
@@ -43,11 +63,22 @@ const freePort = () =>
     });
   });
 
-function startPart(entry: string, env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL(entry, import.meta.url))], {
-    env: { ...process.env, TROUPE_LOG_LEVEL: 'WARN', ...env },
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+/**
+ * A part in its own process; what it prints goes to `<dataDir>/<name>.log`, its errors to the bench's.
+ * No IPC channel: the bench needs none (it reads the worker's readiness from its output and stops its
+ * parts with SIGTERM), and a part stops when its channel closes.
+ */
+function startPart(name: 'worker' | 'api', env: Record<string, string>): ChildProcess {
+  const log = createWriteStream(join(env.TROUPE_DATA_DIR ?? tmpdir(), `${name}.log`));
+  const entry = fileURLToPath(
+    new URL(`../src/${name === 'api' ? 'api' : 'workers'}/main.ts`, import.meta.url),
+  );
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+    env: { ...process.env, TROUPE_LOG_LEVEL: 'WARN', ...testPayloadEnv, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
   });
+  child.stdout?.pipe(log);
+  return child;
 }
 
 async function waitForHttp(url: string, timeoutMs = 60_000): Promise<void> {
@@ -65,24 +96,31 @@ async function waitForHttp(url: string, timeoutMs = 60_000): Promise<void> {
   throw new Error(`${url} did not answer within ${timeoutMs / 1000}s`);
 }
 
-async function apiRssMb(base: string): Promise<number> {
-  const text = await (await fetch(`${base}/metrics`)).text();
+async function apiRssMb(api: BenchApi): Promise<number> {
+  const text = await (await fetch(`${api.base}/metrics`, authorized(api))).text();
   const match = /^process_resident_memory_bytes (\d+(?:\.\d+)?)/m.exec(text);
   return match ? Number(match[1]) / 1024 / 1024 : Number.NaN;
 }
 
-async function load(base: string, method: 'GET' | 'POST', path: string, seconds: number, body?: unknown) {
+async function load(
+  api: BenchApi,
+  method: 'GET' | 'POST',
+  path: string,
+  seconds: number,
+  { body, rate = RATE, connections = 20 }: { body?: unknown; rate?: number; connections?: number } = {},
+) {
   const latencies: number[] = [];
   const instance = autocannon({
-    url: `${base}${path}`,
+    url: `${api.base}${path}`,
     method,
-    connections: 20,
-    overallRate: RATE,
+    connections,
+    ...(Number.isFinite(rate) && { overallRate: rate }),
     duration: seconds,
-    ...(body !== undefined && {
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    }),
+    headers: {
+      authorization: `Bearer ${api.key}`,
+      ...(body !== undefined && { 'content-type': 'application/json' }),
+    },
+    ...(body !== undefined && { body: JSON.stringify(body) }),
   });
   instance.on('response', (_client, _status, _bytes, ms) => latencies.push(ms));
   const result = await instance;
@@ -100,69 +138,85 @@ async function main() {
   const env = await startTestTemporal();
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
+  const dataDir = await mkdtemp(join(tmpdir(), 'troupe-bench-api-'));
   const partEnv = {
     TEMPORAL_ADDRESS: env.address,
     TROUPE_TASK_QUEUE: 'bench-api',
-    TROUPE_DATA_DIR: await mkdtemp(join(tmpdir(), 'troupe-bench-api-')),
+    TROUPE_DATA_DIR: dataDir,
     PORT: String(port),
     HOST: '127.0.0.1',
     TROUPE_RATE_LIMIT: '1000000',
   };
-  const worker = startPart('../src/workers/main.ts', partEnv);
-  const apiProcess = startPart('../src/api/main.ts', partEnv);
+  const worker = startPart('worker', { ...partEnv, TROUPE_LOG_LEVEL: 'INFO' });
+  const apiProcess = startPart('api', partEnv);
+  // Without them nothing measured would mean anything: stop at once, saying which part went.
+  for (const [name, part] of [
+    ['worker', worker],
+    ['API', apiProcess],
+  ] as const) {
+    part.once('exit', (code, signal) => {
+      if (stopping) return;
+      stopping = true;
+      console.error(
+        `the ${name} process exited (${signal ?? `code ${code}`}) at ${new Date().toISOString()} before the bench ended; its output is in ${dataDir}`,
+      );
+      for (const other of [worker, apiProcess]) if (other.exitCode === null) other.kill('SIGTERM');
+      void env.teardown().finally(() => process.exit(1));
+    });
+  }
   const sockets: Socket[] = [];
   const lines: string[] = [];
   try {
     // The worker bundles its workflows first (CPU-heavy); measuring during that would measure the bundler.
     await Promise.all([waitForHttp(`${base}/healthz`), waitForReady(worker)]);
-    const rssStart = await apiRssMb(base);
+    // Keys are required, as `npm run api` requires them: the bench uses the local key the API made.
+    const api: BenchApi = { base, key: (await readFile(localKeyFile(dataDir), 'utf8')).trim() };
+    const rssStart = await apiRssMb(api);
     let rssPeak = rssStart;
     const sampler = setInterval(
       () =>
-        void apiRssMb(base).then(
+        void apiRssMb(api).then(
           (mb) => (rssPeak = Math.max(rssPeak, mb)),
           () => undefined,
         ),
       500,
     );
 
-    const liveSpec = {
-      name: 'live',
-      steps: Array.from({ length: 12 }, (_, index) => ({
-        id: `s${index}`,
-        kind: 'wait',
-        with: { duration: '700ms' },
-        ...(index > 0 && { dependsOn: [`s${index - 1}`] }),
-      })),
-    };
+    const liveSpec = changingSpec(12, 700);
     const writeSpec = { name: 'bench', steps: [{ id: 'nap', kind: 'wait', with: { duration: '1s' } }] };
-    for (let index = 0; index < 20; index += 1) {
-      await fetch(`${base}/api/runs`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ spec: writeSpec }),
-      });
-    }
-    const reads = await load(base, 'GET', '/api/runs?limit=20', READ_SECONDS);
-    const writes = await load(base, 'POST', '/api/runs', WRITE_SECONDS, { spec: writeSpec });
-    await waitForNoneRunning(base);
+    await startRuns(api, writeSpec, 20, 1);
+    const reads = await load(api, 'GET', '/api/runs?limit=20', READ_SECONDS);
+    progress('GET /api/runs', reads);
+    const writes = await load(api, 'POST', '/api/runs', WRITE_SECONDS, { body: { spec: writeSpec } });
+    progress('POST /api/runs', writes);
+    await waitForNoneRunning(api);
 
-    const runIds: string[] = [];
-    for (let index = 0; index < LIVE_RUNS; index += 1) {
-      const response = await fetch(`${base}/api/runs`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ spec: liveSpec }),
-      });
-      runIds.push(((await response.json()) as { runId: string }).runId);
-    }
+    const latencyAlone = await measureLiveLatency(api, LATENCY);
+    progress('live latency alone', latencyAlone);
+    const idleOne = await measureIdleRpcs(api, await startRuns(api, idleSpec, 1), { windowMs: IDLE_MS });
+    progress('idle rpc/min, 1 run', idleOne.perRunPerMinute);
+    for (const socket of idleOne.sockets) socket.close();
+    // A few at a time: 500 first workflow tasks at once starve the worker of CPU on a small machine.
+    const idleIds = await startRuns(api, idleSpec, IDLE_RUNS, 3);
+    const idleMany = await measureIdleRpcs(api, idleIds, { windowMs: IDLE_MS });
+    progress(`idle rpc/min, ${IDLE_RUNS} runs`, idleMany.perRunPerMinute);
+    const latencyWatched = await measureLiveLatency(api, LATENCY);
+    progress(`live latency, ${IDLE_RUNS} watched`, latencyWatched);
+    for (const socket of idleMany.sockets) socket.close();
+
+    const runIds = await startRuns(api, liveSpec, LIVE_RUNS, 1);
     const fanOut: number[] = [];
     let gaps = 0;
     let connected = 0;
     const refusals: string[] = [];
     await Promise.all(
       Array.from({ length: SOCKETS }, async (_, index) => {
-        const socket = io(base, { transports: ['websocket'], forceNew: true, reconnection: false });
+        const socket = io(base, {
+          transports: ['websocket'],
+          forceNew: true,
+          reconnection: false,
+          auth: { token: api.key },
+        });
         sockets.push(socket);
         let last = -1;
         socket.on('run:snapshot', (event: { version: number }) => (last = event.version));
@@ -187,7 +241,8 @@ async function main() {
       const states = await Promise.all(
         runIds.map(
           async (runId) =>
-            ((await (await fetch(`${base}/api/runs/${runId}`)).json()) as { status: string }).status,
+            ((await (await fetch(`${base}/api/runs/${runId}`, authorized(api))).json()) as { status: string })
+              .status,
         ),
       );
       if (states.every((status) => status === 'completed')) break;
@@ -195,7 +250,9 @@ async function main() {
     }
     await new Promise((resolve) => setTimeout(resolve, 500));
     clearInterval(sampler);
-    const rssEnd = await apiRssMb(base);
+    const rssEnd = await apiRssMb(api);
+    // Last: starting as fast as it can brings a dev server on SQLite near its limit, for a while.
+    const starts = await startRates(api, env, writeSpec);
     fanOut.sort((a, b) => a - b);
     const fanOutP95 = percentile(fanOut, 95);
 
@@ -204,6 +261,8 @@ async function main() {
         ['measure', 'p50 ms', 'p95 ms', 'p99 ms', 'requests/messages', 'failed/gaps'],
         loadRow('GET /api/runs @200/s', reads),
         loadRow('POST /api/runs @200/s', writes),
+        latencyRow(`live latency, ${LATENCY.runs} runs`, latencyAlone),
+        latencyRow(`live latency, ${IDLE_RUNS} idle watched`, latencyWatched),
         [
           `fan-out to ${connected} sockets`,
           percentile(fanOut, 50).toFixed(1),
@@ -214,15 +273,23 @@ async function main() {
         ],
       ]),
     );
+    const idleRpcs = Math.max(idleOne.perRunPerMinute, idleMany.perRunPerMinute);
+    const liveP95 = Math.max(latencyAlone.p95, latencyWatched.p95);
+    lines.push(
+      `starts/s: API ${starts.api.toFixed(1)}, raw client ${starts.raw.toFixed(1)}, ratio ${starts.ratio.toFixed(2)} (${START_SECONDS} s each, ${START_LANES} at a time)`,
+    );
+    lines.push(
+      `Temporal calls per idle watched run per minute: 1 run ${idleOne.perRunPerMinute.toFixed(2)}, ${IDLE_RUNS} runs ${idleMany.perRunPerMinute.toFixed(2)} (over ${IDLE_MS / 1000} s)`,
+    );
     if (refusals.length > 0) lines.push(`${refusals.length} subscriptions refused, e.g. ${refusals[0]}`);
     lines.push(
       `API process RSS: start ${rssStart.toFixed(0)} MB, peak ${rssPeak.toFixed(0)} MB, end ${rssEnd.toFixed(0)} MB`,
     );
     lines.push(
-      `targets: read p95 < 50 ms (${reads.p95 < 50 ? 'met' : 'missed'}), fan-out p95 < 100 ms (${fanOutP95 < 100 ? 'met' : 'missed'})`,
+      `targets: read p95 < 50 ms (${reads.p95 < 50 ? 'met' : 'missed'}), live p95 < 50 ms (${liveP95 < 50 ? 'met' : 'missed'}), idle rpc/min <= 2 (${idleRpcs <= 2 ? 'met' : 'missed'}), fan-out p95 < 100 ms (${fanOutP95 < 100 ? 'met' : 'missed'})`,
     );
     lines.push(
-      `api p95 read ms: ${reads.p95.toFixed(1)}, fan-out p95 ms: ${fanOutP95.toFixed(1)}, sockets: ${connected}`,
+      `api p95 read ms: ${reads.p95.toFixed(1)}, start rate vs raw: ${starts.ratio.toFixed(2)}, live p95 ms: ${liveP95.toFixed(1)}, idle rpc/min: ${idleRpcs.toFixed(2)}, fan-out p95 ms: ${fanOutP95.toFixed(1)}, sockets: ${connected}`,
     );
   } finally {
     for (const socket of sockets) socket.close();
@@ -252,25 +319,32 @@ process.on('uncaughtException', (err) => {
   process.exit(1);
 });
 
+/** Resolves when the worker says which queues it polls (it has bundled its workflows by then). */
 function waitForReady(child: ChildProcess, timeoutMs = 180_000): Promise<void> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('the worker did not become ready')), timeoutMs);
-    child.on('message', (message: { ready?: string }) => {
-      if (message.ready !== 'worker') return;
+    let seen = '';
+    const listen = (chunk: Buffer) => {
+      seen = (seen + chunk.toString()).slice(-4096);
+      if (!/^worker: pool orchestration polls/m.test(seen)) return;
       clearTimeout(timer);
+      child.stdout?.off('data', listen);
       resolve();
-    });
+    };
+    child.stdout?.on('data', listen);
   });
 }
 
 /** Waits until the write phase's runs have finished, so the fan-out phase has the worker to itself. */
-async function waitForNoneRunning(base: string, timeoutMs = 120_000): Promise<void> {
+async function waitForNoneRunning(api: BenchApi, timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const { runs } = (await (await fetch(`${base}/api/runs?status=running&limit=1`)).json()) as {
-      runs: unknown[];
-    };
-    if (runs.length === 0) return;
+    const response = await fetch(`${api.base}/api/runs?status=running&limit=1`, authorized(api));
+    const answer = (await response.json()) as { runs?: unknown[] };
+    // A busy Temporal may answer the list with an error for a moment: ask again.
+    if (response.ok && answer.runs?.length === 0) return;
+    if (!response.ok)
+      console.error(`GET /api/runs?status=running: ${response.status} ${JSON.stringify(answer)}`);
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }
 }
@@ -293,4 +367,50 @@ function loadRow(
     String(stats.total),
     String(stats.failed),
   ];
+}
+
+/** A table row of live-update latencies: samples are step ends seen, and gaps deltas that did not chain. */
+function latencyRow(
+  name: string,
+  stats: { p50: number; p95: number; samples: number; gaps: number },
+): string[] {
+  return [name, stats.p50.toFixed(1), stats.p95.toFixed(1), '', String(stats.samples), String(stats.gaps)];
+}
+
+/**
+ * Sustained starts per second through POST /api/runs, and through the raw Temporal client (a workflow
+ * type no worker serves, on its own task queue, with the same input), START_LANES at a time each.
+ */
+async function startRates(
+  api: BenchApi,
+  env: Awaited<ReturnType<typeof startTestTemporal>>,
+  spec: unknown,
+): Promise<{ api: number; raw: number; ratio: number }> {
+  const viaApi = await load(api, 'POST', '/api/runs', START_SECONDS, {
+    body: { spec },
+    rate: Infinity,
+    connections: START_LANES,
+  });
+  const apiRate = (viaApi.total - viaApi.failed) / START_SECONDS;
+  let raw = 0;
+  const until = Date.now() + START_SECONDS * 1000;
+  await Promise.all(
+    Array.from({ length: START_LANES }, async (_, lane) => {
+      for (let index = 0; Date.now() < until; index += 1) {
+        await env.client.workflow.start('benchRawStart', {
+          taskQueue: 'bench-api-raw',
+          workflowId: `raw-${lane}-${index}-${Date.now()}`,
+          args: [{ spec }],
+        });
+        raw += 1;
+      }
+    }),
+  );
+  const rawRate = raw / START_SECONDS;
+  return { api: apiRate, raw: rawRate, ratio: apiRate / rawRate };
+}
+
+/** Each phase's figures as it ends, on stderr, so a bench cut short still says what it measured. */
+function progress(phase: string, figures: unknown): void {
+  console.error(`bench: ${phase}: ${JSON.stringify(figures)}`);
 }

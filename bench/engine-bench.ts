@@ -4,11 +4,15 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Client } from '@temporalio/client';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import proto from '@temporalio/proto';
 import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
 import { PoolName } from '../src/workers/pools';
 import { createTroupeWorkers } from '../src/workers/worker';
 import { Spec, type SpecInput } from '../src/engine/spec';
+import { FOREACH_BATCH_ITEMS } from '../src/engine/pending-limits';
+import { failureConverterPath } from '../src/codec/data-converter';
+import { testDataConverter } from '../tests/helpers/payload-codec';
 import { startTestTemporal } from '../tests/helpers/temporal';
 
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
@@ -19,12 +23,15 @@ type Shape = {
   runs: number;
   steps: number;
   spec: SpecInput;
+  input?: Record<string, unknown>;
   raw: { workflow: string; args: unknown[] };
 };
 
 const noop = (id: string, dependsOn: string[] = []) =>
   ({ id, kind: 'tool', tool: 'noop', dependsOn }) as const;
 const range = (n: number) => Array.from({ length: n }, (_, index) => index);
+const HUGE_ITEMS = Number(process.env.BENCH_HUGE_ITEMS ?? 10_000);
+const HUGE_LANES = 200;
 
 const shapes: Shape[] = [
   {
@@ -77,9 +84,32 @@ const shapes: Shape[] = [
     },
     raw: { workflow: 'rawDiamond', args: [] },
   },
+  {
+    // Batched into child workflows of 500 items (FOREACH_BATCH_ITEMS), so no history nears Temporal's caps.
+    name: 'foreach of 10,000 no-ops',
+    runs: 1,
+    steps: HUGE_ITEMS,
+    spec: {
+      name: 'huge-foreach',
+      steps: [
+        {
+          id: 'each',
+          kind: 'tool',
+          tool: 'noop',
+          // A CEL list literal holds at most 1,000 items, so the list comes as input.
+          foreach: { items: '${{ input.items }}', parallelism: HUGE_LANES },
+        },
+      ],
+    },
+    input: { items: range(HUGE_ITEMS) },
+    raw: { workflow: 'rawHugeForeach', args: [HUGE_ITEMS, FOREACH_BATCH_ITEMS, HUGE_LANES] },
+  },
 ];
 
 type Measure = { wallMs: number; overheadsMs: number[]; events: number; rssPeak: number };
+
+/** The largest single workflow history seen, in events and bytes: Temporal caps both per run. */
+const largest = { events: 0, bytes: 0, shape: '' };
 
 async function runShape(
   client: Client,
@@ -97,7 +127,7 @@ async function runShape(
         ? client.workflow.start('runWorkflow', {
             taskQueue,
             workflowId: `${tag}-${i}`,
-            args: [{ spec, input: {} }],
+            args: [{ spec, input: shape.input ?? {} }],
           })
         : client.workflow.start(shape.raw.workflow, {
             taskQueue,
@@ -111,9 +141,14 @@ async function runShape(
   clearInterval(sampler);
   const overheadsMs: number[] = [];
   let events = 0;
-  for (const handle of handles) {
-    const history = await handle.fetchHistory();
+  for (const history of await historiesOf(
+    client,
+    handles.map((handle) => handle.workflowId),
+  )) {
     events += history.events?.length ?? 0;
+    const bytes = proto.temporal.api.history.v1.History.encode(history).finish().length;
+    if (engine === 'troupe' && (history.events?.length ?? 0) > largest.events)
+      Object.assign(largest, { events: history.events?.length ?? 0, bytes, shape: shape.name });
     let unblockedAt: number | undefined;
     for (const event of history.events ?? []) {
       const at = Number(event.eventTime?.seconds ?? 0) * 1000 + (event.eventTime?.nanos ?? 0) / 1e6;
@@ -124,6 +159,21 @@ async function runShape(
     }
   }
   return { wallMs, overheadsMs, events, rssPeak };
+}
+
+/** The histories of these workflows and of every child workflow they started, depth first. */
+type History = Awaited<ReturnType<WorkflowHandle['fetchHistory']>>;
+async function historiesOf(client: Client, workflowIds: string[]): Promise<History[]> {
+  const histories: History[] = [];
+  for (const workflowId of workflowIds) {
+    const history = await client.workflow.getHandle(workflowId).fetchHistory();
+    histories.push(history);
+    const children = (history.events ?? []).flatMap(
+      (event) => event.childWorkflowExecutionStartedEventAttributes?.workflowExecution?.workflowId ?? [],
+    );
+    histories.push(...(await historiesOf(client, children)));
+  }
+  return histories;
 }
 
 const percentile = (values: number[], p: number) => {
@@ -141,9 +191,11 @@ async function main() {
     namespace: 'default',
     taskQueue,
     dataDir,
+    dataConverter: testDataConverter,
     pools: [PoolName.Orchestration, PoolName.Tools],
     workflowBundle: await bundleWorkflowCode({
       workflowsPath: fileURLToPath(new URL('./workflows.ts', import.meta.url)),
+      failureConverterPath,
       logger: new DefaultLogger('WARN'),
     }),
   });
@@ -233,6 +285,9 @@ async function main() {
   console.log('');
   console.log(
     `median of ${REPEATS} repeats; step overhead = time from the event that unblocked a step to its scheduling`,
+  );
+  console.log(
+    `largest troupe history: ${largest.events} events, ${(largest.bytes / 2 ** 20).toFixed(2)} MiB (${largest.shape})`,
   );
   console.log(`engine/raw history events ratio: ${eventRatio.toFixed(2)}`);
   console.log(`engine/raw time ratio: ${timeRatio.toFixed(2)}`);

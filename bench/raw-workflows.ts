@@ -1,6 +1,6 @@
 // Hand-written minimal Temporal workflows: the baseline the engine benchmark compares Troupe's
 // interpreter with. They call the same no-op tool activity, with the same shapes.
-import { proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { executeChild, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { createToolActivities } from '../src/activities/tool-activities';
 import { toolsQueue } from '../src/engine/task-queues';
 
@@ -32,4 +32,23 @@ export async function rawDiamond(): Promise<void> {
   await step('a');
   await Promise.all([step('b'), step('c'), step('d')]);
   await step('e');
+}
+
+/** The huge foreach by hand: batch child workflows of `batch` items, `lanes` activities at a time. */
+export async function rawHugeForeach(items: number, batch: number, lanes: number): Promise<void> {
+  const { workflowId } = workflowInfo();
+  for (let offset = 0; offset < items; offset += batch) {
+    await executeChild(rawForeachBatch, {
+      workflowId: `${workflowId}.batch${offset / batch}`,
+      args: [offset, Math.min(batch, items - offset), lanes],
+    });
+  }
+}
+
+export async function rawForeachBatch(offset: number, count: number, lanes: number): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < count) await step(`each.${offset + next++}`);
+  };
+  await Promise.all(Array.from({ length: Math.min(lanes, count) }, lane));
 }

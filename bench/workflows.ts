@@ -1,2 +1,10 @@
 export { runWorkflow } from '../src/workflows/run-workflow';
-export { rawDiamond, rawFanOut, rawLayered, rawSequential } from './raw-workflows';
+export { foreachBatch } from '../src/workflows/foreach-batch-workflow';
+export {
+  rawDiamond,
+  rawFanOut,
+  rawForeachBatch,
+  rawHugeForeach,
+  rawLayered,
+  rawSequential,
+} from './raw-workflows';

@@ -9,16 +9,33 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { bundleWorkflows, startTestTemporal } from '../tests/helpers/temporal';
 import { loadAgentRegistry } from '../src/agents/registry';
 import { startFakeModelServer } from '../src/fake-models/server';
-import { isClosed, postJson, readExample, startApi, startWorker, waitForRun } from '../tests/helpers/harness';
+import {
+  postJson,
+  readExample,
+  startApi,
+  startWorker,
+  waitForRun,
+  waitForRunEnded,
+} from '../tests/helpers/harness';
 import { shippedCatalogueOn } from '../tests/models/helpers';
+import { chatRecordingId, recordChatSession } from './record-chat-history';
 
 const fixtures = fileURLToPath(new URL('../tests/fixtures/histories/', import.meta.url));
 
 type Recording = {
   name: string;
-  example: string;
+  /** An example file, or a spec given inline. */
+  example?: string;
+  spec?: unknown;
+  /**
+   * Save the history under the run's id: replay takes the file name as the workflow id, and a run
+   * with child workflows derives their ids from its own.
+   */
+  namedByRunId?: true;
   input?: Record<string, unknown>;
   approve?: string;
+  /** Save the histories of the run's child workflows too, each under its own id. */
+  children?: true;
 };
 
 const recordings: Recording[] = [
@@ -29,6 +46,153 @@ const recordings: Recording[] = [
   { name: 'saga', example: 'saga.yaml' },
   { name: 'approval', example: 'approval.yaml', approve: 'review' },
   { name: 'plan', example: 'plan.yaml', input: { goal: 'Add a greet function, with docs' } },
+  {
+    // scheduler-v2: a step fed by a completed step and a skipped one runs at once.
+    name: 'skipjoin',
+    spec: {
+      name: 'skipjoin',
+      steps: [
+        { id: 'a', kind: 'tool', tool: 'shell', with: { run: 'echo a' } },
+        { id: 'b', kind: 'tool', tool: 'shell', dependsOn: ['a'], when: 'false', with: { run: 'echo b' } },
+        { id: 'c', kind: 'tool', tool: 'shell', dependsOn: ['a', 'b'], with: { run: 'echo c' } },
+      ],
+    },
+  },
+  {
+    // scheduler-v2: a failing step cancels the one still sleeping, then the compensations run.
+    name: 'fail-fast',
+    spec: {
+      name: 'fail-fast',
+      steps: [
+        { id: 'prepare', kind: 'tool', tool: 'noop', compensate: { kind: 'tool', tool: 'noop' } },
+        {
+          id: 'breaks',
+          kind: 'tool',
+          tool: 'shell',
+          dependsOn: ['prepare'],
+          with: { run: 'sleep 1; exit 1' },
+        },
+        { id: 'sleeper', kind: 'tool', tool: 'shell', dependsOn: ['prepare'], with: { run: 'sleep 60' } },
+      ],
+    },
+  },
+  {
+    // scheduler-v2: a parent that fails undoes its completed child run with the child's compensations.
+    name: 'subworkflow-undo',
+    namedByRunId: true,
+    spec: {
+      name: 'subworkflow-undo',
+      steps: [
+        {
+          id: 'sub',
+          kind: 'subworkflow',
+          with: {
+            spec: {
+              name: 'child',
+              steps: [
+                {
+                  id: 'make',
+                  kind: 'tool',
+                  tool: 'shell',
+                  with: { run: 'echo made > made.txt' },
+                  compensate: { kind: 'tool', tool: 'shell', with: { run: 'rm made.txt' } },
+                },
+              ],
+            },
+          },
+        },
+        { id: 'breaks', kind: 'tool', tool: 'shell', dependsOn: ['sub'], with: { run: 'exit 1' } },
+      ],
+    },
+  },
+  {
+    // bounded-state: a foreach over more than 500 items runs in batch workflows, joined into one reference.
+    name: 'huge-foreach',
+    namedByRunId: true,
+    children: true,
+    spec: {
+      name: 'huge-foreach',
+      steps: [
+        {
+          id: 'each',
+          kind: 'tool',
+          tool: 'noop',
+          foreach: { items: JSON.stringify(Array.from({ length: 600 }, (_, i) => i)), parallelism: 100 },
+          with: { n: '${{ item }}' },
+        },
+        {
+          id: 'count',
+          kind: 'tool',
+          tool: 'noop',
+          dependsOn: ['each'],
+          with: { n: '${{ size(steps.each.output) }}' },
+        },
+      ],
+    },
+  },
+  {
+    // bounded-state: size() of a stored text resolves in an activity; a large foreach list is one reference.
+    name: 'stored-values',
+    spec: {
+      name: 'stored-values',
+      steps: [
+        { id: 'big', kind: 'tool', tool: 'shell', with: { run: 'head -c 200000 /dev/zero | tr "\\0" x' } },
+        {
+          id: 'measure',
+          kind: 'tool',
+          tool: 'noop',
+          dependsOn: ['big'],
+          with: { n: '${{ size(steps.big.output.stdout) }}' },
+        },
+        {
+          id: 'lines',
+          kind: 'tool',
+          tool: 'shell',
+          foreach: { items: JSON.stringify(Array.from({ length: 40 }, (_, i) => i)), parallelism: 10 },
+          with: { run: 'head -c 2000 /dev/zero | tr "\\0" y' },
+        },
+      ],
+    },
+  },
+  {
+    // budget-holds: parallel model calls hold their estimates, and a child run spends the parent's budget.
+    name: 'budget-holds',
+    namedByRunId: true,
+    children: true,
+    spec: {
+      name: 'budget-holds',
+      budget: { usd: 0.01 },
+      steps: [
+        {
+          id: 'left',
+          kind: 'model',
+          with: { model: 'gpt-4o', prompt: 'Name a saga pattern.', maxTokens: 400 },
+        },
+        {
+          id: 'right',
+          kind: 'model',
+          with: { model: 'gpt-4o', prompt: 'Name a saga pattern.', maxTokens: 400 },
+        },
+        {
+          id: 'sub',
+          kind: 'subworkflow',
+          dependsOn: ['left', 'right'],
+          with: {
+            spec: {
+              name: 'child',
+              steps: [
+                {
+                  id: 'inner',
+                  kind: 'model',
+                  with: { model: 'gpt-4o', prompt: 'Name a saga pattern.', maxTokens: 400 },
+                },
+              ],
+            },
+          },
+        },
+      ],
+    },
+  },
 ];
 
 /** The scripted answers of the recordings that call models: the planner, the agents, the summarizer. */
@@ -36,7 +200,9 @@ const modelScript = fileURLToPath(new URL('../config/fake-models/plan.yaml', imp
 
 async function main() {
   const only = process.argv.slice(2);
-  const unknown = only.filter((name) => !recordings.some((recording) => recording.name === name));
+  const unknown = only.filter(
+    (name) => name !== 'chat' && !recordings.some((recording) => recording.name === name),
+  );
   if (unknown.length > 0) throw new Error(`no recording named ${unknown.join(', ')}`);
   const [env, bundle, fake, registry] = await Promise.all([
     startTestTemporal(),
@@ -53,7 +219,7 @@ async function main() {
     await mkdir(fixtures, { recursive: true });
     for (const recording of recordings.filter(({ name }) => only.length === 0 || only.includes(name))) {
       const started = await postJson(`${api.baseUrl}/api/runs`, {
-        spec: await readExample(recording.example),
+        spec: recording.example ? await readExample(recording.example) : recording.spec,
         input: recording.input ?? {},
       });
       const { runId } = started.body as { runId: string };
@@ -61,10 +227,27 @@ async function main() {
         await waitForRun(api, runId, (run) => run.status === 'waiting');
         await postJson(`${api.baseUrl}/api/runs/${runId}/approve`, { stepId: recording.approve });
       }
-      const run = await waitForRun(api, runId, isClosed);
+      const run = await waitForRunEnded(env, api, runId);
       const history = await env.client.workflow.getHandle(runId).fetchHistory();
-      await writeFile(join(fixtures, `${recording.name}.json`), historyToJSON(history));
+      const file = recording.namedByRunId ? runId : recording.name;
+      await writeFile(join(fixtures, `${file}.json`), historyToJSON(history));
+      const children = recording.children
+        ? (history.events ?? []).flatMap(
+            (event) =>
+              event.childWorkflowExecutionStartedEventAttributes?.workflowExecution?.workflowId ?? [],
+          )
+        : [];
+      for (const child of children) {
+        const childHistory = await env.client.workflow.getHandle(child).fetchHistory();
+        await writeFile(join(fixtures, `${child}.json`), historyToJSON(childHistory));
+      }
       console.log(`${recording.name}: ${run.status}, ${history.events?.length ?? 0} events`);
+    }
+    if (only.length === 0 || only.includes('chat')) {
+      await recordChatSession(env, api, fake, [...registry.agents.keys()]);
+      const history = await env.client.workflow.getHandle(chatRecordingId).fetchHistory();
+      await writeFile(join(fixtures, `${chatRecordingId}.json`), historyToJSON(history));
+      console.log(`chat: ${history.events?.length ?? 0} events`);
     }
   } finally {
     await worker.stop();

@@ -1,9 +1,10 @@
 // Finds the Temporal CLI, or installs it into Troupe's cache. Plain JavaScript with no dependencies,
 // because `npm run setup` runs it before anything else is installed.
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { homedir, platform, arch } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { goInstall } from './go-install.mjs';
 
 export const TEMPORAL_CLI_VERSION = 'v1.5.1';
 const GO_PACKAGE = `github.com/temporalio/cli/cmd/temporal@${TEMPORAL_CLI_VERSION}`;
@@ -22,7 +23,7 @@ export function cachedCliPath() {
 }
 
 /** @param {string} path */
-function isExecutable(path) {
+export function isExecutable(path) {
   try {
     accessSync(path, constants.X_OK);
     return true;
@@ -32,7 +33,7 @@ function isExecutable(path) {
 }
 
 /** @param {string} name */
-function onPath(name) {
+export function onPath(name) {
   for (const dir of (process.env.PATH ?? '').split(delimiter)) {
     if (dir && isExecutable(join(dir, name))) return join(dir, name);
   }
@@ -90,7 +91,7 @@ export async function findOrInstallTemporalCli(onProgress) {
   const go = onPath('go');
   if (go) {
     try {
-      await goInstall(go, target, onProgress);
+      await goInstallCli(go, target, onProgress);
       return { path: target, source: 'go install' };
     } catch (err) {
       failures.push(`go install ${GO_PACKAGE} failed: ${/** @type {Error} */ (err).message}`);
@@ -125,53 +126,21 @@ const EXPECTED_GO_PACKAGES = 1300;
  * @param {string} target
  * @param {(p: Progress) => void} onProgress
  */
-function goInstall(go, target, onProgress) {
+async function goInstallCli(go, target, onProgress) {
   const gobin = join(target, '..', 'gobin');
+  await goInstall(
+    go,
+    {
+      packages: [GO_PACKAGE],
+      gobin,
+      ldflags: `-X github.com/temporalio/cli/temporalcli.Version=${TEMPORAL_CLI_VERSION.slice(1)}`,
+      expectedDownloads: EXPECTED_GO_DOWNLOADS,
+      expectedPackages: EXPECTED_GO_PACKAGES,
+    },
+    onProgress,
+  );
+  renameSync(join(gobin, binaryName), target);
   rmSync(gobin, { recursive: true, force: true });
-  return new Promise((resolve, reject) => {
-    const ldflags = `-X github.com/temporalio/cli/temporalcli.Version=${TEMPORAL_CLI_VERSION.slice(1)}`;
-    const child = spawn(go, ['install', '-v', '-ldflags', ldflags, GO_PACKAGE], {
-      env: { ...process.env, GOBIN: gobin, GOFLAGS: '-mod=mod', GOTOOLCHAIN: 'auto' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let downloads = 0;
-    let packages = 0;
-    onProgress({ phase: 'compiling packages', done: 0, total: EXPECTED_GO_PACKAGES });
-    /** @type {string[]} */
-    const tail = [];
-    let pending = '';
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (/** @type {string} */ chunk) => {
-      const lines = (pending + chunk).split('\n');
-      pending = lines.pop() ?? '';
-      for (const line of lines) {
-        tail.push(line);
-        if (tail.length > 20) tail.shift();
-        if (line.startsWith('go: downloading')) {
-          downloads += 1;
-          onProgress({ phase: 'downloading modules', done: downloads, total: EXPECTED_GO_DOWNLOADS });
-        } else if (line && !line.startsWith('go:')) {
-          packages += 1;
-          onProgress({
-            phase: 'compiling packages',
-            done: packages,
-            total: EXPECTED_GO_PACKAGES,
-            detail: line,
-          });
-        }
-      }
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code !== 0) {
-        reject(new Error(`exit code ${code}\n${tail.join('\n')}`));
-        return;
-      }
-      renameSync(join(gobin, binaryName), target);
-      rmSync(gobin, { recursive: true, force: true });
-      resolve(undefined);
-    });
-  });
 }
 
 /**

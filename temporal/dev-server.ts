@@ -5,10 +5,11 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { Connection } from '@temporalio/client';
-import { SearchAttributeType } from '@temporalio/common';
 import { troupeSearchAttributes } from '../src/engine/search-attributes';
 import { requireTemporalCli } from './cli.mjs';
 import { assertPortFree } from './ports';
+import { retryUntil } from './retry-until';
+import { searchAttributeTypeNames } from './search-attributes';
 
 const DynamicConfigFile = z.record(z.string(), z.array(z.object({ value: z.unknown() }).loose()).min(1));
 
@@ -19,16 +20,6 @@ export function dynamicConfig(): Record<string, unknown> {
   if (!parsed.success) throw new Error(`${path} is not valid dynamic config: ${parsed.error.message}`);
   return Object.fromEntries(Object.entries(parsed.data).map(([key, [first]]) => [key, first?.value]));
 }
-
-const searchAttributeTypeNames: Record<SearchAttributeType, string> = {
-  [SearchAttributeType.TEXT]: 'Text',
-  [SearchAttributeType.KEYWORD]: 'Keyword',
-  [SearchAttributeType.INT]: 'Int',
-  [SearchAttributeType.DOUBLE]: 'Double',
-  [SearchAttributeType.BOOL]: 'Bool',
-  [SearchAttributeType.DATETIME]: 'Datetime',
-  [SearchAttributeType.KEYWORD_LIST]: 'KeywordList',
-};
 
 /** The flags that register Troupe's search attributes and dynamic config with a dev server. */
 export function devServerFlags(extraDynamicConfig: Record<string, unknown> = {}): string[] {
@@ -49,6 +40,8 @@ export type DevServerOptions = {
   port: number;
   uiPort: number;
   namespace: string;
+  /** The remote codec endpoint Temporal Web calls to show decrypted payloads (the API's /api/codec). */
+  codecEndpoint?: string;
 };
 
 export type DevServer = { address: string; process: ChildProcess; stop: () => Promise<void> };
@@ -63,6 +56,7 @@ export async function startDevServer({
   port,
   uiPort,
   namespace,
+  codecEndpoint,
 }: DevServerOptions): Promise<DevServer> {
   await assertPortFree(port, ip, 'TEMPORAL_PORT (or set TEMPORAL_ADDRESS to use the Temporal already there)');
   await assertPortFree(uiPort, ip, 'TEMPORAL_UI_PORT');
@@ -82,6 +76,7 @@ export async function startDevServer({
     namespace,
     '--log-level',
     'warn',
+    ...(codecEndpoint ? ['--ui-codec-endpoint', codecEndpoint] : []),
     ...devServerFlags(),
   ];
   // Its own process group: Ctrl-C reaches the supervisor, which stops Temporal last, after the worker drains.
@@ -109,20 +104,20 @@ export async function startDevServer({
 }
 
 async function waitForTemporal(address: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
+  await retryUntil(
+    async () => {
       const connection = await Connection.connect({ address, connectTimeout: 1000 });
       await connection.close();
-      return;
-    } catch (err) {
-      if (Date.now() > deadline)
-        throw new Error(
+      return true;
+    },
+    {
+      timeoutMs,
+      timeoutError: (err) =>
+        new Error(
           `Temporal at ${address} did not start within ${timeoutMs / 1000}s: ${(err as Error).message}`,
-        );
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-  }
+        ),
+    },
+  );
 }
 
 /** Sends SIGTERM, then SIGKILL if the process is still there after a grace period. */

@@ -1,10 +1,13 @@
-// `npm run setup`: everything a fresh machine needs, the Temporal CLI included. Safe to run again: later
-// runs reuse node_modules and the cached CLI and take seconds.
+// `npm run setup`: everything a fresh machine needs, the Temporal CLI and Temporal Server (for
+// `npm run start:cluster`) included. Safe to run again: later runs reuse node_modules and the cached
+// builds and take seconds. `--server` is accepted for clarity (the server is built either way);
+// `--no-server` skips the server for a machine that only runs the dev server.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cliVersion, findOrInstallTemporalCli } from './cli.mjs';
+import { findOrBuildServer, serverPaths, serverVersion } from './server-build.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -27,7 +30,11 @@ function installPackages() {
   if (result.status !== 0) throw new Error(`npm ci failed with exit code ${result.status}`);
 }
 
-async function installTemporalCli() {
+/**
+ * A progress reporter for a Go build: a bar per phase, printed every 15 s when not on a terminal (CI).
+ * @param {string} name what is built, put before each phase; empty when the phases name it
+ */
+async function progressReporter(name) {
   const { default: progress } = await import('cli-progress');
   const bar = new progress.SingleBar(
     {
@@ -39,21 +46,49 @@ async function installTemporalCli() {
     progress.Presets.shades_classic,
   );
   let phase = '';
-  const started = Date.now();
-  const found = await findOrInstallTemporalCli(({ phase: next, done, total, detail }) => {
-    if (next !== phase) {
+  return {
+    /** @param {import('./go-install.mjs').Progress} update */
+    update({ phase: next, done, total, detail }) {
+      if (next !== phase) {
+        if (phase) bar.stop();
+        phase = next;
+        console.log(`${name ? `${name}: ` : ''}${phase} (the first build takes several minutes)`);
+        bar.start(total ?? 1, 0, { phase, detail: '' });
+      }
+      bar.setTotal(Math.max(total ?? 1, done));
+      bar.update(done, { detail: (detail ?? '').slice(-50) });
+    },
+    stop() {
       if (phase) bar.stop();
-      phase = next;
-      console.log(`Temporal CLI: ${phase} (the first build takes several minutes)`);
-      bar.start(total ?? 1, 0, { phase, detail: '' });
-    }
-    bar.setTotal(Math.max(total ?? 1, done));
-    bar.update(done, { detail: (detail ?? '').slice(-50) });
-  });
-  if (phase) bar.stop();
+    },
+  };
+}
+
+async function installTemporalCli() {
+  const reporter = await progressReporter('Temporal CLI');
+  const started = Date.now();
+  const found = await findOrInstallTemporalCli((update) => reporter.update(update));
+  reporter.stop();
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   console.log(`Temporal CLI: ${found.path} (found via ${found.source}, ${seconds}s)`);
   console.log(`  ${cliVersion(found.path)}`);
+}
+
+/**
+ * Temporal Server on PostgreSQL, its SQL tool and schema, and Temporal Web, for `npm run start:cluster`:
+ * built from source into the cache the first time, found there afterwards.
+ */
+async function buildTemporalServer() {
+  const reporter = await progressReporter('');
+  const started = Date.now();
+  const { built } = await findOrBuildServer((update) => reporter.update(update));
+  reporter.stop();
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  const paths = serverPaths();
+  console.log(
+    `Temporal Server: ${paths.server} (${built.length > 0 ? `built ${built.join(', ')}` : 'cached'}, ${seconds}s)\n  ${serverVersion(paths.server)}`,
+  );
+  console.log(`  SQL tool ${paths.sqlTool}, schema ${paths.schemaDir}, Temporal Web ${paths.uiServer}`);
 }
 
 /**
@@ -88,15 +123,73 @@ function ensureChromium() {
   }
 }
 
+/**
+ * Every command a run starts goes through bubblewrap (bwrap). On Debian, setup installs it when it
+ * runs as root; elsewhere it says what to install, since without it commands are refused.
+ */
+function ensureBubblewrap() {
+  const found = spawnSync('bwrap', ['--version'], { encoding: 'utf8' });
+  if (found.status === 0) {
+    console.log(`bubblewrap: ${found.stdout.trim()}`);
+    return;
+  }
+  const hint =
+    'Commands run in its sandbox and are refused without it: install bubblewrap (on Debian: apt-get install bubblewrap; Fedora: dnf install bubblewrap), or set TROUPE_SANDBOX=off to run them unconfined.';
+  const osRelease = '/etc/os-release';
+  const debian = existsSync(osRelease) && /^ID=debian$/m.test(readFileSync(osRelease, 'utf8'));
+  if (!debian || process.getuid?.() !== 0) {
+    console.warn(`bubblewrap: not found. ${hint}`);
+    return;
+  }
+  console.log("bubblewrap: not found; installing Debian's bubblewrap package (apt-get)");
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  for (const args of [
+    ['update', '-qq'],
+    ['install', '-y', '-qq', '--no-install-recommends', 'bubblewrap'],
+  ]) {
+    const result = spawnSync('apt-get', args, { stdio: 'inherit', env });
+    if (result.status !== 0) {
+      console.warn(`bubblewrap: apt-get ${args.join(' ')} failed (exit code ${result.status}). ${hint}`);
+      return;
+    }
+  }
+}
+
+/** The key that encrypts every Temporal payload, in the data folder (git-ignored), made once. */
+function ensurePayloadKey() {
+  const script = join(root, 'scripts', 'payload-key.ts');
+  const result = spawnSync(process.execPath, ['--import', 'tsx', script, 'ensure'], {
+    cwd: root,
+    stdio: 'inherit',
+  });
+  if (result.status !== 0) throw new Error(`making the payload key failed (exit code ${result.status})`);
+}
+
+/** The console (ui/), built into ui/dist, which the API serves at `/`. */
+function buildUi() {
+  console.log('UI: building the console (vite build)');
+  const result = spawnSync('npm', ['run', '--silent', 'build:ui'], { cwd: root, stdio: 'inherit' });
+  if (result.status !== 0) throw new Error(`the UI build failed with exit code ${result.status}`);
+}
+
 async function main() {
   checkNode();
   installPackages();
   await installTemporalCli();
+  if (!process.argv.includes('--no-server')) await buildTemporalServer();
   ensureChromium();
+  ensureBubblewrap();
+  buildUi();
   mkdirSync(join(root, '.data'), { recursive: true });
+  ensurePayloadKey();
   console.log(
-    'Setup done. Next: `npm start`, then open http://127.0.0.1:3000/healthz and http://localhost:8233',
+    'Setup done. Next: `npm start`, then open the console at http://127.0.0.1:3000/ (Temporal Web: http://localhost:8233)',
   );
+  if (!process.argv.includes('--no-server')) {
+    console.log(
+      '  or `npm run start:cluster`: Temporal Server on PostgreSQL, Temporal Web on http://localhost:8333, the API on :3000 and :3001',
+    );
+  }
 }
 
 main().catch((err) => {

@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import { ApiConfig } from '../src/api/api-config';
 import type { Server } from 'node:http';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -16,7 +17,12 @@ let baseUrl: string;
 beforeAll(async () => {
   env = await startTestTemporal();
   const config = Config.parse({ TEMPORAL_ADDRESS: env.address, TROUPE_TASK_QUEUE: testQueue('agents api') });
-  const app = createApp({ client: env.client, config, agents: await loadAgentRegistry() });
+  const app = createApp({
+    client: env.client,
+    config,
+    api: ApiConfig.parse({ TROUPE_AUTH: 'off' }),
+    agents: await loadAgentRegistry(),
+  });
   server = await new Promise((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
   });

@@ -134,6 +134,30 @@ describe('POST /api/runs with bad input', () => {
     ]);
   });
 
+  it('names schema errors and graph errors in one answer', async () => {
+    const missingKind = await expectRejected({
+      spec: { name: 'bad', steps: [{ id: 'a', dependsOn: ['nope'] }] },
+    });
+    expect(missingKind.errors?.map((error) => error.path)).toEqual([
+      'spec.steps[0].kind',
+      'spec.steps[0].dependsOn[0]',
+    ]);
+    expect(missingKind.errors?.[1]?.message).toContain('"nope"');
+    const cycleAndTool = await expectRejected({
+      spec: {
+        name: 'bad',
+        steps: [
+          { id: 'a', kind: 'tool', dependsOn: ['b'], with: { run: 'true' } },
+          step('b', { dependsOn: ['a'] }),
+        ],
+      },
+    });
+    expect(cycleAndTool.errors).toEqual([
+      { path: 'spec.steps[0].tool', message: 'tool must be one of: "shell", "noop"' },
+      { path: 'spec.steps[0].dependsOn', message: 'dependency cycle: a -> b -> a' },
+    ]);
+  });
+
   it('starts no workflow for any rejected request', async () => {
     await expectRejected({ spec: { name: 'x', steps: [step('a', { dependsOn: ['a'] })] } });
     expect(await startedRuns()).toBe(0);

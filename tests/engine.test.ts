@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TroupeStatus } from '../src/engine/search-attributes';
 import type { RunSnapshot } from '../src/engine/run-snapshot';
 import { startStack, type Stack } from './helpers/stack';
-import { isClosed, postJson, readExample, waitForRun, type Api } from './helpers/harness';
+import { isClosed, postJson, readExample, waitForRun, waitForRunEnded, type Api } from './helpers/harness';
 
 let stack: Stack;
 let env: TestWorkflowEnvironment;
@@ -123,7 +123,7 @@ describe('approvals', () => {
     const unknown = await control(runId, 'approve', { stepId: 'nope' });
     expect(unknown.status).toBe(409);
     await control(runId, 'reject', { stepId: 'review' });
-    await waitForRun(api, runId, isClosed);
+    await waitForRunEnded(env, api, runId);
     const late = await control(runId, 'approve', { stepId: 'review' });
     expect(late.status).toBe(409);
     expect(late.body.detail).toMatch(/has ended \(failed\)/);

@@ -9,6 +9,7 @@ import { treeOf } from '../src/activities/workspace-snapshots';
 import { startFakeModelServer, type FakeModelServer } from '../src/fake-models/server';
 import { isClosed, postJson, readExample, waitForRun, type Api } from './helpers/harness';
 import { startStack, type Stack } from './helpers/stack';
+import { hostGitEnv } from './agents/helpers';
 import { shippedCatalogueOn, shippedModels } from './models/helpers';
 
 const run = promisify(execFile);
@@ -47,7 +48,9 @@ async function pristine(): Promise<{ tree: string; status: string }> {
   await run('git', ['init', '--quiet'], { cwd: dir });
   return {
     tree: await treeOf(dir),
-    status: (await run('git', ['status', '--porcelain'], { cwd: dir })).stdout,
+    status: (
+      await run('git', ['status', '--porcelain'], { cwd: dir, env: { ...process.env, ...hostGitEnv } })
+    ).stdout,
   };
 }
 
@@ -61,7 +64,7 @@ it('fixes the sample repo with five agents, so its tests pass afterwards', async
   expect(tests.stdout).toMatch(/# fail 0/);
   const agents = result.steps.filter((step) => step.kind === 'agent');
   expect(agents.every((step) => step.model?.reason.startsWith('agent '))).toBe(true);
-});
+}, 150_000);
 
 it('restores the workspace byte for byte when the final step fails', async () => {
   const { runId, workspace } = await start({ repo: sampleRepo, fail: true });
@@ -76,8 +79,9 @@ it('restores the workspace byte for byte when the final step fails', async () =>
   ]);
   const expected = await pristine();
   expect(await treeOf(workspace)).toBe(expected.tree);
-  expect((await run('git', ['status', '--porcelain'], { cwd: workspace })).stdout).toBe(expected.status);
-});
+  const env = { ...process.env, ...hostGitEnv };
+  expect((await run('git', ['status', '--porcelain'], { cwd: workspace, env })).stdout).toBe(expected.status);
+}, 150_000);
 
 it('refuses a tool call that reads ../../etc/passwd, records it on the step, and lets the run go on', async () => {
   fake.setScript({

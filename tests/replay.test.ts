@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { expect, it } from 'vitest';
+import { testDataConverter } from './helpers/payload-codec';
 import { bundleWorkflows } from './helpers/temporal';
 
 const fixtures = fileURLToPath(new URL('./fixtures/histories/', import.meta.url));
@@ -19,7 +20,7 @@ it('replays every recorded history against the current workflow code without non
   );
   const results = [];
   for await (const result of Worker.runReplayHistories(
-    { workflowBundle: await bundleWorkflows() },
+    { workflowBundle: await bundleWorkflows(), dataConverter: testDataConverter },
     histories,
   )) {
     results.push({ workflowId: result.workflowId, error: result.error?.message });

@@ -4,6 +4,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { CompensationKind, type AgentDefinition } from '../agents/agent-definition';
 import { continueNote, taskPrompt } from '../agents/agent-output';
 import {
+  AgentHeartbeat,
   type AgentResume,
   AgentProgress,
   AgentStepInput,
@@ -15,8 +16,10 @@ import type { AgentRegistry } from '../agents/registry';
 import type { ModelRuntime } from '../models/model-runtime';
 import { runDeployCommand } from '../tools/deploy-tool';
 import { toolBox } from '../tools/tool-box';
+import { stepEnv } from '../tools/step-identity';
 import { ToolSettings, type ToolSettingsInput } from '../tools/tool-kit';
 import { runAgentLoop } from './agent-loop';
+import { DiskBlobStore, offloadLarge, type BlobStore } from './blob-store';
 import { runFolderName } from './workspace';
 import {
   prepareWorkspace,
@@ -34,8 +37,10 @@ export type AgentActivityDeps = {
   status?: AgentStatusBoard;
 };
 
-/** Heartbeats stay well under Temporal's payload limit; a longer conversation resumes from the start. */
-const MAX_HEARTBEAT_BYTES = 512 * 1024;
+/** Strings in a run step's agent answer longer than this travel as blob references, as tool outputs do. */
+const OUTPUT_INLINE_BYTES = 128 * 1024;
+const runWorkflowTypes = new Set(['runWorkflow', 'foreachBatch']);
+
 /** Beats while a model or tool call runs, so a heartbeat timeout catches a dead worker, not a slow call. */
 const HEARTBEAT_EVERY_MS = 1_000;
 
@@ -51,6 +56,7 @@ export const createAgentActivities = ({
   status,
 }: AgentActivityDeps) => {
   const settings = ToolSettings.parse(tools ?? {});
+  const progressStore = new DiskBlobStore(join(workspaces.dataDir, 'blobs'));
   return {
     runAgent: async (raw: AgentStepInput): Promise<AgentStepResult> => {
       const parsed = AgentStepInput.safeParse(raw);
@@ -81,12 +87,20 @@ export const createAgentActivities = ({
         runId: input.runId,
         repo: input.repo,
       });
-      const start = await startingPoint(agent, input, root);
+      const start = await startingPoint(agent, input, root, progressStore);
       const finish = status?.begin(agent.id, input.runId, input.stepId);
       let last = start;
-      const beat = () => {
-        const full = JSON.stringify(last).length <= MAX_HEARTBEAT_BYTES;
-        context.heartbeat(full ? last : { ...last, messages: [] });
+      let heartbeat = heartbeatOf(start);
+      const beat = () => context.heartbeat(heartbeat);
+      // Saved in order, so a slow write never replaces a later heartbeat with an earlier one.
+      let saving = Promise.resolve();
+      const save = (progress: AgentProgress) => {
+        saving = saving.then(async () => {
+          const progressRef = await progressStore.put(Buffer.from(JSON.stringify(progress)));
+          heartbeat = { ...heartbeatOf(progress), progressRef };
+          beat();
+        });
+        saving = saving.catch(() => undefined);
       };
       const ticker = setInterval(beat, HEARTBEAT_EVERY_MS);
       try {
@@ -97,17 +111,24 @@ export const createAgentActivities = ({
             root,
             settings,
             artifactsDir: join(workspaces.dataDir, 'artifacts', runFolderName(input.runId), input.stepId),
+            env: stepEnv({ ...input, attempt: activityInfo().attempt }),
           },
           onProgress: (progress) => {
             last = structuredClone(progress);
-            beat();
+            save(last);
           },
         });
+        await saving;
         await finish?.({ ok: true, costUsd: progress.costUsd });
+        // A run's step keeps a large answer or transcript in the blob store, as a tool's output is;
+        // a chat (which shows the text) and a paused loop (which resumes from it) keep theirs inline.
+        const offloads = !pending && runWorkflowTypes.has(activityInfo().workflowType ?? '');
+        const stored = async <T>(value: T): Promise<T> =>
+          offloads ? ((await offloadLarge(value, progressStore, OUTPUT_INLINE_BYTES)) as T) : value;
         return {
           agent: agent.id,
-          output,
-          transcript: progress.transcript,
+          output: await stored(output),
+          transcript: await stored(progress.transcript),
           toolCalls: progress.toolCalls,
           modelId: progress.modelId ?? '',
           usage: progress.usage,
@@ -151,6 +172,7 @@ export const createAgentActivities = ({
             settings,
             signal: context.cancellationSignal,
             artifactsDir: join(workspaces.dataDir, 'artifacts'),
+            env: stepEnv({ ...input, attempt: activityInfo().attempt, compensation: true }),
           },
           'rollback',
         );
@@ -169,6 +191,38 @@ export const createAgentActivities = ({
 
 export type AgentActivities = ReturnType<typeof createAgentActivities>;
 
+const heartbeatOf = ({ iteration, lastTool, costUsd, snapshotRef }: AgentProgress): AgentHeartbeat => ({
+  iteration,
+  ...(lastTool && { lastTool }),
+  costUsd,
+  ...(snapshotRef && { snapshotRef }),
+});
+
+/** The progress a heartbeat points to; a heartbeat of a release before references carried it whole. */
+async function resumedProgress(details: unknown, store: BlobStore): Promise<AgentProgress | undefined> {
+  const whole = AgentProgress.safeParse(details);
+  if (whole.success) return whole.data;
+  const beat = AgentHeartbeat.safeParse(details);
+  if (!beat.success) return undefined;
+  const saved = beat.data.progressRef
+    ? await store
+        .get(beat.data.progressRef)
+        .then((content) => AgentProgress.safeParse(JSON.parse(content.toString('utf8'))))
+        .catch(() => undefined)
+    : undefined;
+  if (saved?.success) return saved.data;
+  // The conversation is gone (another machine's disk): start over, but keep the first snapshot.
+  return {
+    iteration: beat.data.iteration,
+    messages: [],
+    transcript: [],
+    toolCalls: [],
+    usage: { inputTokens: 0, outputTokens: 0 },
+    costUsd: beat.data.costUsd,
+    ...(beat.data.snapshotRef && { snapshotRef: beat.data.snapshotRef }),
+  };
+}
+
 /**
  * Where the loop starts: the last heartbeat's conversation on a retry, or a fresh one. A fresh
  * start snapshots the workspace first, unless an earlier attempt did (its snapshot is the one the
@@ -178,11 +232,11 @@ async function startingPoint(
   agent: AgentDefinition,
   input: AgentStepInput,
   root: string,
+  store: BlobStore,
 ): Promise<AgentProgress> {
-  const resumed = AgentProgress.safeParse(activityInfo().heartbeatDetails);
-  if (resumed.success && resumed.data.messages.length > 0) return resumed.data;
+  const earlier = await resumedProgress(activityInfo().heartbeatDetails, store);
+  if (earlier && earlier.messages.length > 0) return earlier;
   if (input.resume) return answered(input.resume, input.stepId);
-  const earlier = resumed.success ? resumed.data : undefined;
   const mutates = agent.tools.some((name) => toolBox.get(name)?.mutates);
   const snapshotRef =
     earlier?.snapshotRef ??

@@ -263,7 +263,13 @@ async function runToolCall(
         error: `agent "${agent.id}" may not use tool "${toolCall.name}"; its tools: ${agent.tools.join(', ') || 'none'}`,
       } as const);
   state.lastTool = toolCall.name;
-  state.toolCalls.push({ tool: toolCall.name, ok: outcome.ok, ...(!outcome.ok && { error: outcome.error }) });
+  const unconfined = outcome.ok && (outcome.output as { unconfined?: unknown } | null)?.unconfined === true;
+  state.toolCalls.push({
+    tool: toolCall.name,
+    ok: outcome.ok,
+    ...(!outcome.ok && { error: outcome.error }),
+    ...(unconfined && { unconfined: true as const }),
+  });
   state.transcript.push(
     `${state.iteration}. ${toolCall.name} ${brief(toolCall.arguments)} → ${outcome.ok ? 'ok' : `error: ${outcome.error}`}`,
   );

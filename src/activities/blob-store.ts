@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isBlobRef, type BlobRef } from '../engine/blob-ref';
@@ -17,7 +17,8 @@ export class DiskBlobStore implements BlobStore {
     const id = `sha256:${createHash('sha256').update(content).digest('hex')}`;
     await mkdir(this.dir, { recursive: true });
     const path = this.path(id);
-    const partial = `${path}.${process.pid}.partial`;
+    // Unique per put: parallel puts of the same content (a foreach printing the same text) never share it.
+    const partial = `${path}.${process.pid}.${randomUUID()}.partial`;
     await writeFile(partial, content);
     await rename(partial, path);
     return id;
@@ -35,6 +36,25 @@ export class DiskBlobStore implements BlobStore {
 }
 
 const PREVIEW_CHARS = 200;
+
+/** Stores a list as one JSON blob and answers its reference, which says how many items it holds. */
+export async function storeList(values: unknown[], store: BlobStore): Promise<BlobRef> {
+  const json = JSON.stringify(values);
+  const content = Buffer.from(json);
+  return {
+    $blob: await store.put(content),
+    bytes: content.length,
+    preview: json.slice(0, PREVIEW_CHARS),
+    items: values.length,
+  };
+}
+
+/** The list a list reference holds, its items as stored (their own references not read back). */
+export async function readList(ref: BlobRef, store: BlobStore): Promise<unknown[]> {
+  const values = JSON.parse((await store.get(ref.$blob)).toString('utf8')) as unknown;
+  if (!Array.isArray(values)) throw new Error(`blob ${ref.$blob} holds no list`);
+  return values as unknown[];
+}
 
 /** Replaces every string longer than `threshold` bytes with a reference to its content in the store. */
 export async function offloadLarge(value: unknown, store: BlobStore, threshold: number): Promise<unknown> {
@@ -60,9 +80,15 @@ export async function offloadLarge(value: unknown, store: BlobStore, threshold: 
   return value;
 }
 
-/** Reads back the content of every blob reference in a value, so a tool sees the real text. */
+/**
+ * Reads back the content of every blob reference in a value, so a tool sees the real text: a string,
+ * or for a list reference (a foreach's outputs) the list, its own references read back too.
+ */
 export async function inlineBlobs(value: unknown, store: BlobStore): Promise<unknown> {
-  if (isBlobRef(value)) return (await store.get(value.$blob)).toString('utf8');
+  if (isBlobRef(value)) {
+    const content = (await store.get(value.$blob)).toString('utf8');
+    return value.items === undefined ? content : inlineBlobs(JSON.parse(content) as unknown, store);
+  }
   if (Array.isArray(value)) return Promise.all(value.map((item) => inlineBlobs(item, store)));
   if (typeof value === 'object' && value !== null) {
     const entries = await Promise.all(

@@ -12,6 +12,7 @@ import { configureHint, ModelFailureType } from '../models/model-failures';
 import type { ModelRuntime } from '../models/model-runtime';
 import { ModelStepInput } from '../models/model-step-input';
 import { ChatMessage, ToolSpec } from '../models/provider-adapter';
+import { worstBreakerState } from '../models/breaker-board';
 import { planRoute, UnknownModelError, type RoutePlan } from '../models/router-policy';
 
 /** What the router needs to plan one call: the step's routing fields plus its prompt, for the estimate. */
@@ -46,9 +47,15 @@ export const createModelActivities = ({ runtime }: ModelActivityDeps) => ({
     if (!parsed.success) throw invalidInput('planModelRoute', parsed.error);
     const { data } = parsed;
     const reports = await runtime.health.check();
+    // This process may make no model calls (the orchestration pool): its own breakers stay closed, so
+    // routing reads the board the model workers publish to, taking the worst view of each breaker.
+    const board = (await runtime.board?.read().catch(() => undefined)) ?? {};
+    const own = runtime.breakers.snapshot(runtime.catalogue.models.map((model) => model.id));
     const snapshot = {
       providers: Object.fromEntries(reports.map((report) => [report.provider, report])),
-      breakers: runtime.breakers.snapshot(runtime.catalogue.models.map((model) => model.id)),
+      breakers: Object.fromEntries(
+        Object.entries(own).map(([id, state]) => [id, worstBreakerState(state, board[id])]),
+      ),
     };
     let plan: RoutePlan;
     try {

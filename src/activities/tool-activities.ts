@@ -5,7 +5,12 @@ import { ApplicationFailure } from '@temporalio/common';
 import { describeIssues, fromZodIssue } from '../engine/spec-validation';
 import { NoopToolInput, ShellToolInput, ToolName } from '../engine/spec';
 import { inlineBlobs, offloadLarge, type BlobStore } from './blob-store';
-import { runShell } from './shell-tool';
+import { SandboxUnavailable } from '../tools/sandbox';
+import { sandboxPath } from '../tools/sandbox-mounts';
+import { sandboxSettings } from '../tools/sandbox-settings';
+import { stepEnv } from '../tools/step-identity';
+import { envTooLarge, runShell } from './shell-tool';
+import { createBlobActivities } from './blob-activities';
 import { runFolderName, runWorkspace } from './workspace';
 
 export type ToolCall = {
@@ -14,6 +19,17 @@ export type ToolCall = {
   args: unknown;
   /** When the spec sets retry, a failing command is retried; otherwise it fails the step at once. */
   retryFailures?: boolean;
+  /** The item's index, for a foreach step. */
+  index?: number;
+  /** True when the call is a step's compensation. */
+  compensation?: boolean;
+  /**
+   * Strings in the output longer than this go to the blob store too (below the worker's threshold): a
+   * foreach item uses a small bound, so the step's list of outputs stays small however many items.
+   */
+  offloadAboveBytes?: number;
+  /** The run whose workspace the call uses, when the calling workflow is not the run (a foreach batch). */
+  runId?: string;
 };
 export type ToolResult = { output: unknown; attempt: number };
 
@@ -34,13 +50,23 @@ export const createToolActivities = ({
   blobThresholdBytes = 128 * 1024,
   maxOutputBytes = 64 * 1024 * 1024,
 }: ToolDeps) => ({
-  async runTool({ stepId, tool, args, retryFailures = false }: ToolCall): Promise<ToolResult> {
+  ...createBlobActivities(blobs, blobThresholdBytes),
+  async runTool({
+    stepId,
+    tool,
+    args,
+    retryFailures = false,
+    index,
+    compensation,
+    offloadAboveBytes,
+    runId: forRun,
+  }: ToolCall): Promise<ToolResult> {
     const info = activityInfo();
     const fail = (type: string, message: string, nonRetryable = true) =>
       ApplicationFailure.create({ type, message, nonRetryable, details: [{ attempt: info.attempt }] });
     const resolvedArgs = await inlineBlobs(args, blobs);
     const finish = async (output: unknown): Promise<ToolResult> => ({
-      output: await offloadLarge(output, blobs, blobThresholdBytes),
+      output: await offloadLarge(output, blobs, Math.min(blobThresholdBytes, offloadAboveBytes ?? Infinity)),
       attempt: info.attempt,
     });
 
@@ -55,7 +81,9 @@ export const createToolActivities = ({
         `step "${stepId}" gave the shell tool bad input:\n${describeIssues(issues, ['with'])}`,
       );
     }
-    const runId = info.workflowExecution?.workflowId;
+    const tooLarge = envTooLarge(parsed.data.env);
+    if (tooLarge) throw fail('InvalidToolInput', `step "${stepId}": ${tooLarge}`);
+    const runId = forRun ?? info.workflowExecution?.workflowId;
     if (!runId) throw fail('NotInRun', `step "${stepId}" ran outside a workflow, so it has no run workspace`);
     const cwd = await runWorkspace(dataDir, runId);
     const checkpointFile = await prepareCheckpoint(
@@ -64,19 +92,21 @@ export const createToolActivities = ({
       stepId,
       info.heartbeatDetails as Heartbeat | undefined,
     );
+    // Unconfined, the script sees the host's files where they are.
+    const sandboxCheckpoint = sandboxSettings().TROUPE_SANDBOX === 'off' ? checkpointFile : checkpointPath;
     const context = Context.current();
     const result = await runShell(parsed.data, {
       cwd,
       baseEnv: {
-        PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+        PATH: sandboxPath,
         HOME: cwd,
         LANG: 'C.UTF-8',
-        TROUPE_RUN_ID: runId,
-        TROUPE_STEP_ID: stepId,
-        TROUPE_ATTEMPT: String(info.attempt),
-        TROUPE_CHECKPOINT_FILE: checkpointFile,
+        ...stepEnv({ runId, stepId, index, attempt: info.attempt, compensation }),
+        TROUPE_CHECKPOINT_FILE: sandboxCheckpoint,
       },
+      files: [{ host: checkpointFile, at: checkpointPath }],
       signal: context.cancellationSignal,
+      timeoutMs: info.startToCloseTimeoutMs,
       maxOutputBytes,
       onProgress: (progress) => {
         void readFile(checkpointFile, 'utf8')
@@ -85,6 +115,10 @@ export const createToolActivities = ({
             context.heartbeat({ ...progress, ...(checkpoint && { checkpoint }) } satisfies Heartbeat),
           );
       },
+    }).catch((err: unknown) => {
+      if (err instanceof SandboxUnavailable)
+        throw fail('SandboxUnavailable', `step "${stepId}": ${err.message}`);
+      throw err;
     });
     if (context.cancellationSignal.aborted) throw context.cancellationSignal.reason;
     if (result.exitCode !== 0) {
@@ -98,6 +132,9 @@ export const createToolActivities = ({
     return finish(result);
   },
 });
+
+/** Where a script finds its checkpoint file inside the sandbox. */
+const checkpointPath = '/run/troupe/checkpoint';
 
 /**
  * A long command saves its progress by writing to $TROUPE_CHECKPOINT_FILE; the activity heartbeats it,

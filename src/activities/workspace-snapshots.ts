@@ -1,13 +1,13 @@
-import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, realpath, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { runWorkspacePath } from './workspace';
+import { mkdir, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
-
-const run = promisify(execFile);
+import { defuseFilters, hardenedGitEnv } from '../tools/git-safety';
+import { runConfined, SandboxUnavailable, type ConfinedResult } from '../tools/sandbox';
+import { inside, sandboxPath } from '../tools/sandbox-mounts';
+import { sandboxSettings } from '../tools/sandbox-settings';
+import { runWorkspacePath } from './workspace';
+import { recordWorkspaceRun } from './workspace-retention';
 
 /** What restores a workspace exactly: the tree of every file, plus where HEAD and the index were. */
 export const WorkspaceSnapshot = z.strictObject({
@@ -26,52 +26,88 @@ export const WorkspaceSnapshot = z.strictObject({
 export type WorkspaceSnapshot = z.infer<typeof WorkspaceSnapshot>;
 
 const gitEnv = {
-  PATH: process.env.PATH ?? '/usr/bin:/bin',
-  HOME: tmpdir(),
+  PATH: sandboxPath,
   LANG: 'C.UTF-8',
-  GIT_CONFIG_NOSYSTEM: '1',
-  GIT_CONFIG_GLOBAL: '/dev/null',
   GIT_AUTHOR_NAME: 'Troupe',
   GIT_AUTHOR_EMAIL: 'troupe@troupe.invalid',
   GIT_COMMITTER_NAME: 'Troupe',
   GIT_COMMITTER_EMAIL: 'troupe@troupe.invalid',
 };
 
-async function git(dir: string, args: string[], env: Record<string, string> = {}): Promise<string> {
-  try {
-    const { stdout } = await run(
-      'git',
-      ['-c', 'core.hooksPath=/dev/null', '-c', 'core.fsmonitor=false', ...args],
-      {
-        cwd: dir,
-        env: { ...gitEnv, ...env },
-        maxBuffer: 64 * 1024 * 1024,
-      },
-    );
-    return stdout.trim();
-  } catch (err) {
-    const stderr = (err as { stderr?: string }).stderr?.trim() ?? String(err);
-    throw ApplicationFailure.create({
-      type: 'WorkspaceGitFailed',
-      message: `git ${args.join(' ')} in ${dir} failed: ${stderr}`,
-      nonRetryable: true,
-    });
-  }
-}
+const failure = (message: string, type = 'WorkspaceGitFailed') =>
+  ApplicationFailure.create({ type, message, nonRetryable: true });
 
-/** Runs git with a throwaway index, so snapshots never touch the index the user or an agent uses. */
-async function withTemporaryIndex<T>(fn: (env: Record<string, string>) => Promise<T>): Promise<T> {
-  const dir = await mkdtemp(join(tmpdir(), 'troupe-index-'));
+async function confined(dir: string, argv: string[], env: Record<string, string>): Promise<ConfinedResult> {
   try {
-    return await fn({ GIT_INDEX_FILE: join(dir, 'index') });
-  } finally {
-    await rm(dir, { recursive: true, force: true });
+    return await runConfined({
+      argv,
+      workspace: dir,
+      env: { ...gitEnv, HOME: dir, ...env },
+      timeoutMs: 5 * 60_000,
+      maxOutputBytes: 64 * 1024 * 1024,
+    });
+  } catch (err) {
+    if (err instanceof SandboxUnavailable) throw failure(err.message, 'SandboxUnavailable');
+    throw err;
   }
 }
 
 /**
+ * Runs a git script (`sh -c`, its arguments as $1…) in the workspace's sandbox, with the config a
+ * command may have planted in .git defused: no hooks, no fsmonitor, no filter drivers, no transport.
+ */
+async function git(dir: string, script: string, args: string[] = [], options: { cloneFrom?: string } = {}) {
+  const env = hardenedGitEnv(false);
+  if (options.cloneFrom) Object.assign(env, extraConfig(env, 'protocol.file.allow', 'always'));
+  const argv = ['/bin/sh', '-c', `${defuseFilters}set -e\n${script}`, 'git-script', ...args];
+  const result = await confined(dir, argv, env);
+  if (result.exitCode !== 0) {
+    throw failure(
+      `git in the workspace ${dir} failed (exit code ${result.exitCode}): ${result.stderr.trim()}`,
+    );
+  }
+  return result.stdout.trim();
+}
+
+/** One more command-line config entry on top of hardenedGitEnv's. */
+function extraConfig(env: Record<string, string>, key: string, value: string): Record<string, string> {
+  const index = Number(env.GIT_CONFIG_COUNT ?? 0);
+  return {
+    GIT_CONFIG_COUNT: String(index + 1),
+    [`GIT_CONFIG_KEY_${index}`]: key,
+    [`GIT_CONFIG_VALUE_${index}`]: value,
+  };
+}
+
+/** The git tree of every file in the folder (ignored ones too), written with a throwaway index. */
+const treeScript = `tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+GIT_INDEX_FILE="$tmp/index" git add --all --force .
+GIT_INDEX_FILE="$tmp/index" git write-tree`;
+
+/** Git hands the source side a cleared environment, so it gets its ownership exception itself. */
+const cloneCommand =
+  'git clone --quiet --no-hardlinks --upload-pack "git -c safe.directory=\\* upload-pack" -- "$1" .';
+
+/** A repo a run may work in: inside a folder of TROUPE_REPOS, and a git repo. */
+async function allowedRepo(repo: string): Promise<string> {
+  const allowed = sandboxSettings().TROUPE_REPOS;
+  const real = await realpath(repo).catch(() => {
+    throw failure(`the repo "${repo}" does not exist`, 'RepoNotFound');
+  });
+  const roots = await Promise.all(allowed.map((dir) => realpath(dir).catch(() => dir)));
+  if (!roots.some((root) => inside(root, real))) {
+    throw failure(
+      `the repo "${repo}" is not inside a folder named in TROUPE_REPOS (${allowed.join(':')}); add its folder there`,
+      'RepoNotAllowed',
+    );
+  }
+  return real;
+}
+
+/**
  * Makes the folder a run works in: a fresh git repo under `<dataDir>/workspaces/<runId>`, or, when
- * the user names a repo, a detached `git worktree` of it there, so their checkout is never touched.
+ * the user names a repo (inside TROUPE_REPOS), a clone of it there, so their repo is never touched:
+ * not its checkout, not its refs, not its config.
  */
 export async function prepareWorkspace({
   dataDir,
@@ -88,12 +124,16 @@ export async function prepareWorkspace({
     () => false,
   );
   if (!exists) {
-    if (repo) {
-      await mkdir(join(dataDir, 'workspaces'), { recursive: true });
-      await git(repo, ['worktree', 'add', '--detach', dir]);
+    const source = repo && (await allowedRepo(repo));
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await recordWorkspaceRun(dataDir, runId);
+    const root = await realpath(dir);
+    if (source) {
+      await git(root, `${cloneCommand}\ngit remote remove origin`, [source], {
+        cloneFrom: source,
+      });
     } else {
-      await mkdir(dir, { recursive: true });
-      await git(dir, ['init', '--quiet', '--initial-branch=main']);
+      await git(root, 'git init --quiet --initial-branch=main');
     }
   }
   return realpath(dir);
@@ -101,13 +141,20 @@ export async function prepareWorkspace({
 
 /** Records the workspace exactly as it is, before a step that may change it. */
 export async function snapshotWorkspace(dir: string, label = 'snapshot'): Promise<WorkspaceSnapshot> {
-  const tree = await treeOf(dir);
-  const index = await git(dir, ['write-tree']);
-  const head = await git(dir, ['rev-parse', '--verify', '--quiet', 'HEAD']).catch(() => '');
-  const branch = await git(dir, ['symbolic-ref', '--quiet', 'HEAD']).catch(() => '');
-  const commit = await git(dir, ['commit-tree', tree, '-m', `troupe ${label}`]);
-  const ref = `refs/troupe/snapshots/${label.replace(/[^A-Za-z0-9_.-]/g, '-')}-${commit.slice(0, 12)}`;
-  await git(dir, ['update-ref', ref, commit]);
+  const safeLabel = label.replace(/[^A-Za-z0-9_.-]/g, '-');
+  const out = await git(
+    dir,
+    `tree=$(${treeScript})
+index=$(git write-tree)
+head=$(git rev-parse --verify --quiet HEAD || true)
+branch=$(git symbolic-ref --quiet HEAD || true)
+commit=$(git commit-tree "$tree" -m "troupe $1")
+ref="refs/troupe/snapshots/$1-$(printf %.12s "$commit")"
+git update-ref "$ref" "$commit"
+printf '%s\\n' "$ref" "$tree" "$index" "$head" "$branch"`,
+    [safeLabel],
+  );
+  const [ref = '', tree = '', index = '', head = '', branch = ''] = out.split('\n');
   return {
     ref,
     tree,
@@ -120,10 +167,7 @@ export async function snapshotWorkspace(dir: string, label = 'snapshot'): Promis
 
 /** The git tree of every file in the folder (ignored ones too), written with a throwaway index. */
 export function treeOf(dir: string): Promise<string> {
-  return withTemporaryIndex(async (env) => {
-    await git(dir, ['add', '--all', '--force', '.'], env);
-    return git(dir, ['write-tree'], env);
-  });
+  return git(dir, treeScript);
 }
 
 /**
@@ -131,17 +175,20 @@ export function treeOf(dir: string): Promise<string> {
  * new ones (ignored ones too) removed; then HEAD, the branch and the index as they were.
  */
 export async function restoreWorkspace(dir: string, snapshot: WorkspaceSnapshot): Promise<void> {
-  await withTemporaryIndex(async (env) => {
-    await git(dir, ['read-tree', snapshot.tree], env);
-    await git(dir, ['clean', '-d', '-x', '--force', '--force', '--quiet'], env);
-    await git(dir, ['checkout-index', '--all', '--force'], env);
-  });
-  if (snapshot.branch) {
-    if (snapshot.head) await git(dir, ['update-ref', snapshot.branch, snapshot.head]);
-    else await git(dir, ['update-ref', '-d', snapshot.branch]);
-    await git(dir, ['symbolic-ref', 'HEAD', snapshot.branch]);
-  } else if (snapshot.head) {
-    await git(dir, ['update-ref', '--no-deref', 'HEAD', snapshot.head]);
-  }
-  await git(dir, ['read-tree', snapshot.index]);
+  const { tree, index, head = '', branch = '' } = WorkspaceSnapshot.parse(snapshot);
+  await git(
+    dir,
+    `tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+GIT_INDEX_FILE="$tmp/index" git read-tree "$1"
+GIT_INDEX_FILE="$tmp/index" git clean -d -x --force --force --quiet
+GIT_INDEX_FILE="$tmp/index" git checkout-index --all --force
+if [ -n "$4" ]; then
+  if [ -n "$3" ]; then git update-ref "$4" "$3"; else git update-ref -d "$4"; fi
+  git symbolic-ref HEAD "$4"
+elif [ -n "$3" ]; then
+  git update-ref --no-deref HEAD "$3"
+fi
+git read-tree "$2"`,
+    [tree, index, head, branch],
+  );
 }

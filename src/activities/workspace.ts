@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { recordWorkspaceRun } from './workspace-retention';
 
 /**
  * The folder name for a run: the run id itself when it is a safe name, otherwise the id with unsafe
@@ -21,9 +22,10 @@ export function runWorkspacePath(dataDir: string, runId: string): string {
   return join(dataDir, 'workspaces', runFolderName(runId));
 }
 
-/** The folder a run works in, created on first use. */
+/** The folder a run works in, created on first use (only its owner may look in). */
 export async function runWorkspace(dataDir: string, runId: string): Promise<string> {
   const path = runWorkspacePath(dataDir, runId);
-  await mkdir(path, { recursive: true });
+  await mkdir(path, { recursive: true, mode: 0o700 });
+  await recordWorkspaceRun(dataDir, runId);
   return path;
 }

@@ -11,8 +11,10 @@ export const AgentStepInput = z.strictObject({
   task: z.string().min(1, 'task must say what the agent should do'),
   /** Outputs of earlier steps or other facts, shown to the model as JSON. */
   context: z.record(z.string(), z.unknown()).optional(),
-  /** A repo to work in (a git worktree is made of it); otherwise a fresh repo per run. */
+  /** A repo to work in (inside TROUPE_REPOS; the workspace is a clone of it); otherwise a fresh repo per run. */
   repo: z.string().min(1).optional(),
+  /** The item's index, for a foreach step: part of its commands' TROUPE_IDEMPOTENCY_KEY. */
+  index: z.int().min(0).optional(),
   /** Like a model step: checked before every model call of the loop. */
   budget: z.strictObject({ limitUsd: z.number().min(0), spentUsd: z.number().min(0) }).optional(),
   maxIterations: z.int().positive().max(100).optional(),
@@ -35,6 +37,8 @@ export const AgentToolCallRecord = z.strictObject({
   tool: z.string(),
   ok: z.boolean(),
   error: z.string().optional(),
+  /** The command ran without the sandbox (TROUPE_SANDBOX=off). */
+  unconfined: z.literal(true).optional(),
 });
 export type AgentToolCallRecord = z.infer<typeof AgentToolCallRecord>;
 
@@ -76,6 +80,19 @@ export const AgentProgress = z.object({
   snapshotRef: z.string().optional(),
 });
 export type AgentProgress = z.infer<typeof AgentProgress>;
+
+/**
+ * What a heartbeat carries: where the conversation is, not the conversation. The progress itself
+ * sits in the worker's blob store (`progressRef`), so no prompt, tool output or answer reaches history.
+ */
+export const AgentHeartbeat = z.object({
+  iteration: z.int().min(0),
+  lastTool: z.string().optional(),
+  costUsd: z.number().min(0),
+  snapshotRef: z.string().optional(),
+  progressRef: z.string().optional(),
+});
+export type AgentHeartbeat = z.infer<typeof AgentHeartbeat>;
 
 export const AgentResume = z.strictObject({
   progress: AgentProgress,

@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { basename, isAbsolute, join, relative } from 'node:path';
 import type { Client } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { Router } from 'express';
@@ -49,7 +49,7 @@ export function agentsRoutes({
       Promise.all(taskQueues.map((queue) => describeQueueDepth(client, queue))),
     ]);
     res.json({
-      source: registry.source,
+      source: publicPath(registry.source),
       queues,
       agents: [...registry.agents.values()].map((agent) => ({
         id: agent.id,
@@ -63,4 +63,11 @@ export function agentsRoutes({
     });
   });
   return router;
+}
+
+/** A folder as clients may see it: relative to the working directory, or only its name, never the server's layout. */
+function publicPath(path: string): string {
+  if (!isAbsolute(path)) return path;
+  const inside = relative(process.cwd(), path);
+  return inside && !inside.startsWith('..') && !isAbsolute(inside) ? inside : basename(path);
 }

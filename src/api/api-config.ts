@@ -1,20 +1,37 @@
 import { z } from 'zod';
 
-export const AuthMode = { Auto: 'auto', Required: 'required' } as const;
+export const AuthMode = { Required: 'required', Off: 'off' } as const;
 export type AuthMode = (typeof AuthMode)[keyof typeof AuthMode];
 
 /** The API's own settings, apart from src/config.ts so the API can grow without touching the engine's. */
 export const ApiConfig = z.object({
-  /** `auto`: keys are required unless HOST is loopback; `required`: always. */
-  TROUPE_AUTH: z.enum(AuthMode).default(AuthMode.Auto),
+  /** `required` (always, loopback too); `off` exists for tests only. */
+  TROUPE_AUTH: z.enum(AuthMode).default(AuthMode.Required),
+  /** Host names the API answers to besides localhost, 127.0.0.1, ::1 and HOST (comma-separated). */
+  TROUPE_ALLOWED_HOSTS: z
+    .string()
+    .default('')
+    .transform((text) =>
+      text
+        .split(',')
+        .map((name) => name.trim().toLowerCase())
+        .filter(Boolean),
+    ),
   /** The one browser origin allowed to call the API (CORS); unset: no cross-origin calls. */
   TROUPE_UI_ORIGIN: z.url().optional(),
   /** Requests per minute per key (or per address without one). */
   TROUPE_RATE_LIMIT: z.coerce.number().int().min(1).default(6000),
   /** How long a run list answer may be reused (ms); 0 asks Temporal every time. */
   TROUPE_LIST_CACHE_MS: z.coerce.number().int().min(0).default(1000),
-  /** How often subscribed runs are polled for changes. */
+  /**
+   * How often the agents' status files are read while someone watches them. Runs and chat sessions
+   * are not polled: their watchers follow each one's history (src/api/history-changes.ts).
+   */
   TROUPE_LIVE_POLL_MS: z.coerce.number().int().min(20).default(250),
+  /** How many runs and chat sessions one Socket.IO connection may watch at once. */
+  TROUPE_LIVE_MAX_SUBSCRIPTIONS: z.coerce.number().int().min(1).max(10_000).default(100),
+  /** Set by `npm run demo`: the models are the scripted server's, and /api/ui-config says so. */
+  TROUPE_DEMO: z.stringbool().default(false),
 });
 export type ApiConfig = z.infer<typeof ApiConfig>;
 

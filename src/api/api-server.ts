@@ -4,19 +4,22 @@ import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
 import type { ModelRuntime } from '../models/model-runtime';
 import type { ApiConfig } from './api-config';
-import { ApiKeyStore } from './api-keys';
+import { ApiKeyStore, ensureLocalKey, localKeyFile } from './api-keys';
 import type { AgentRegistry } from '../agents/registry';
 import { authRequired, createApp } from './app';
 import { createAuthorizer } from './auth';
+import { attachChatLive } from './chat-live';
 import { attachLiveUpdates, type LiveUpdates } from './live-updates';
 import { createMetrics } from './metrics';
+import type { RpcCount } from './rpc-count';
+import { allowedHostNames, requestGuards } from './request-guards';
 import { openTokenBus } from '../models/token-stream';
 
 export type ApiServer = { server: Server; live: LiveUpdates; close: () => Promise<void> };
 
 /**
- * The whole API on one HTTP server: REST, Socket.IO and metrics. When keys are required and none
- * exists yet, an admin key is made and printed once, so a first start is never locked out.
+ * The whole API on one HTTP server: REST, Socket.IO and metrics. The local key is made in the data
+ * folder on first start (never printed), so the CLI on this machine is never locked out.
  */
 export async function startApiServer({
   client,
@@ -24,6 +27,7 @@ export async function startApiServer({
   api,
   models,
   agents,
+  rpcs,
   port = config.PORT,
   host = config.HOST,
   log = console.log,
@@ -33,17 +37,21 @@ export async function startApiServer({
   api: ApiConfig;
   models?: ModelRuntime;
   agents?: AgentRegistry;
+  /** The count of the client's Temporal calls (its connection's interceptor), shown at /metrics. */
+  rpcs?: RpcCount;
   port?: number;
   host?: string;
   log?: (line: string) => void;
 }): Promise<ApiServer> {
   const keys = new ApiKeyStore(config.TROUPE_DATA_DIR);
   const auth = createAuthorizer(keys, authRequired({ ...config, HOST: host }, api));
-  if (auth.required && (await keys.list()).length === 0) {
-    const { key } = await keys.create('first admin key', ['admin']);
-    log(`api: keys are required and none existed; an admin key was made (shown only now):\n\n    ${key}\n`);
+  if (auth.required) {
+    const { made } = await ensureLocalKey(keys, config.TROUPE_DATA_DIR);
+    if (made) log(`api: made the local admin key in ${localKeyFile(config.TROUPE_DATA_DIR)} (mode 0600)`);
+  } else {
+    log('api: TROUPE_AUTH=off: no key is checked; this is for tests only');
   }
-  const metrics = createMetrics({ client, config });
+  const metrics = createMetrics({ client, config, ...(rpcs && { rpcs }) });
   const app = createApp({ client, config, models, ...(agents && { agents }), api, auth, metrics });
   const tokens = await openTokenBus(config.REDIS_URL);
   const server = createServer({ maxHeaderSize: 16 * 1024, requestTimeout: 120_000 }, app);
@@ -51,9 +59,14 @@ export async function startApiServer({
   const live = await attachLiveUpdates(server, {
     client,
     auth,
+    guards: requestGuards({
+      hostNames: allowedHostNames(host, api.TROUPE_ALLOWED_HOSTS),
+      uiOrigin: api.TROUPE_UI_ORIGIN,
+    }),
     uiOrigin: api.TROUPE_UI_ORIGIN,
     redisUrl: config.REDIS_URL,
     pollMs: api.TROUPE_LIVE_POLL_MS,
+    maxSubscriptions: api.TROUPE_LIVE_MAX_SUBSCRIPTIONS,
     onStepChange: metrics.stepChanged,
     onClients: (count) => metrics.socketClients.set(count),
     agentStatusDir: join(config.TROUPE_DATA_DIR, 'agents', 'status'),
@@ -61,6 +74,11 @@ export async function startApiServer({
   }).catch(async (err: unknown) => {
     await tokens.close();
     throw err;
+  });
+  const chatLive = attachChatLive(live.io, {
+    client,
+    maxSubscriptions: api.TROUPE_LIVE_MAX_SUBSCRIPTIONS,
+    tokens,
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
@@ -80,6 +98,7 @@ export async function startApiServer({
     server,
     live,
     close: async () => {
+      chatLive.close();
       await live.close();
       await tokens.close();
       server.closeAllConnections();

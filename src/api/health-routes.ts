@@ -2,12 +2,16 @@ import type { Client } from '@temporalio/client';
 import { Router } from 'express';
 import type { Config } from '../config';
 import type { ModelRuntime } from '../models/model-runtime';
+import { restartCounts } from '../supervisor/supervisor-status';
 import { HttpError } from './http-error';
 import { withTimeout } from './with-timeout';
 
 const HEALTH_TIMEOUT_MS = 3_000;
 
-/** /healthz says the process and Temporal are up; /readyz also asks whether runs can make progress. */
+/**
+ * /healthz says the process and Temporal are up; /readyz also asks whether runs can make progress.
+ * Both carry `restarts`: how often `npm start`'s supervisor restarted each part (empty without it).
+ */
 export function healthRoutes({
   client,
   config,
@@ -33,7 +37,12 @@ export function healthRoutes({
         cause: err,
       });
     }
-    res.json({ status: 'ok', temporal: 'ok', namespace: config.TEMPORAL_NAMESPACE });
+    res.json({
+      status: 'ok',
+      temporal: 'ok',
+      namespace: config.TEMPORAL_NAMESPACE,
+      restarts: await restartCounts(config.TROUPE_DATA_DIR),
+    });
   });
 
   router.get('/readyz', async (_req, res) => {
@@ -62,7 +71,11 @@ export function healthRoutes({
     const ready =
       checks.temporal?.ok === true &&
       (providerChecks.length === 0 || providerChecks.some(([, check]) => check.ok));
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not-ready', checks });
+    res.status(ready ? 200 : 503).json({
+      status: ready ? 'ready' : 'not-ready',
+      checks,
+      restarts: await restartCounts(config.TROUPE_DATA_DIR),
+    });
   });
 
   return router;

@@ -1,5 +1,8 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { formatPath } from '../engine/template';
+import { GrpcCode, grpcCode, unreachableDependency } from './temporal-errors';
+
+const DEFAULT_RETRY_AFTER_S = 5;
 
 export type ProblemField = { path: string; message: string };
 
@@ -8,14 +11,22 @@ export class HttpError extends Error {
   override name = 'HttpError';
   readonly status: number;
   readonly errors: ProblemField[] | undefined;
+  /** Seconds a client should wait before retrying; sent as Retry-After (every 503 has one). */
+  readonly retryAfter: number | undefined;
 
   constructor(
     status: number,
-    { message, errors, cause }: { message: string; errors?: ProblemField[]; cause?: unknown },
+    {
+      message,
+      errors,
+      cause,
+      retryAfter,
+    }: { message: string; errors?: ProblemField[]; cause?: unknown; retryAfter?: number },
   ) {
     super(message, { cause });
     this.status = status;
     this.errors = errors;
+    this.retryAfter = retryAfter ?? (status === 503 ? DEFAULT_RETRY_AFTER_S : undefined);
   }
 }
 
@@ -42,8 +53,10 @@ export const notFound: RequestHandler = (req) => {
 /** Answers every error as RFC 9457 problem+json. Stack traces and causes stay in the server's log. */
 export const problemHandler: ErrorRequestHandler = (err: unknown, req, res, _next) => {
   const problem = toHttpError(err);
-  if (problem.status === 500) console.error(`${req.method} ${req.path} failed:`, err);
-  else if (problem.status > 500) console.warn(`${req.method} ${req.path}: ${problem.message}`);
+  // The request's path goes in as an argument, never as the format string: `%o` in a URL must not eat the error.
+  if (problem.status === 500) console.error('%s %s failed:', req.method, req.path, err);
+  else if (problem.status > 500) console.warn('%s %s: %s', req.method, req.path, problem.message);
+  if (problem.retryAfter !== undefined) res.setHeader('Retry-After', String(problem.retryAfter));
   res
     .status(problem.status)
     .type('application/problem+json')
@@ -69,6 +82,32 @@ function toHttpError(err: unknown): HttpError {
   }
   if (bodyError.type === 'charset.unsupported' || bodyError.type === 'encoding.unsupported') {
     return new HttpError(415, { message: bodyError.message ?? 'unsupported body encoding' });
+  }
+  const away = unreachableDependency(err);
+  if (away) {
+    return new HttpError(503, {
+      message: `${away} is not reachable, so the API cannot answer this now; retry in a few seconds`,
+      cause: err,
+    });
+  }
+  if (grpcCode(err) === GrpcCode.InvalidArgument) {
+    return new HttpError(400, { message: `Temporal refused the request: ${(err as Error).message}` });
+  }
+  if (err instanceof URIError) {
+    // Express's router throws this for a path parameter that does not decode (`/api/runs/%ff%fe`).
+    const message = `the URL has bad percent-encoding: ${err.message.replace(/^Failed to decode param /, 'cannot decode ')}; send UTF-8 bytes as %XX`;
+    return new HttpError(400, { message, errors: [{ path: 'params', message }] });
+  }
+  const exposed = err as { status?: unknown; expose?: unknown; message?: unknown };
+  if (
+    exposed.expose === true &&
+    typeof exposed.status === 'number' &&
+    exposed.status >= 400 &&
+    exposed.status < 500 &&
+    typeof exposed.message === 'string'
+  ) {
+    // body-parser's other refusals (an aborted or mis-sized body, ...), which http-errors marks safe to show.
+    return new HttpError(exposed.status, { message: exposed.message });
   }
   return new HttpError(500, { message: 'the server failed to handle this request; its log has the details' });
 }

@@ -1,37 +1,42 @@
-import type { Server as HttpServer } from 'node:http';
+import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import type { Client } from '@temporalio/client';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Server, type Socket } from 'socket.io';
 import { readAgentStatus } from '../agents/agent-status';
 import type { RunSnapshot } from '../engine/run-snapshot';
-import type { TokenBus, TokenChunk } from '../models/token-stream';
+import type { TokenBus } from '../models/token-stream';
 import { connectRedis } from '../redis';
-import type { Authorizer } from './auth';
+import { presentedCredential, type Authorizer } from './auth';
 import { HttpError } from './http-error';
-import { diffRun, LiveEvent, SubscribeRequest, type SubscribeAck } from './live-events';
-import { readRun } from './run-reader';
+import { diffRun, LiveEvent, SubscribeRequest, type RunDeltaEvent, type SubscribeAck } from './live-events';
+import { historyChanges } from './history-changes';
+import { watchLive } from './live-watcher';
+import { readRun, readRunChange } from './run-reader';
+import type { RequestGuards } from './request-guards';
 
 const closed = new Set(['completed', 'failed', 'cancelled']);
-const room = (runId: string) => `run:${runId}`;
 const agentsRoom = 'agents';
 
 export type LiveUpdates = { io: Server; close: () => Promise<void> };
 
 /**
- * Live run updates over Socket.IO. Each API process polls the `runState` query of the runs its own
- * clients watch (only while someone watches) and emits a delta to its local sockets when the version
- * grows, so it works with workers anywhere and several API processes, and writes nothing to history.
- * Deltas go to local sockets only (`io.local`): with the Redis adapter, every process polls for its own
- * clients, and a cluster-wide emit would deliver each delta once per process.
+ * Live run updates over Socket.IO. Each API process follows the histories of the runs its own clients
+ * watch (only while someone watches, one long poll per run), reads the `runState` query once per
+ * completed workflow task, and emits a delta to its local sockets when the version grows, so it works
+ * with workers anywhere and several API processes, and writes nothing to history. Deltas go to local
+ * sockets only (`io.local`): with the Redis adapter, every process watches for its own clients, and a
+ * cluster-wide emit would deliver each delta once per process.
  */
 export async function attachLiveUpdates(
   server: HttpServer,
   {
     client,
     auth,
+    guards,
     uiOrigin,
     redisUrl,
     pollMs,
+    maxSubscriptions,
     onStepChange,
     onClients,
     agentStatusDir,
@@ -39,9 +44,14 @@ export async function attachLiveUpdates(
   }: {
     client: Client;
     auth: Authorizer;
+    /** Host and Origin checks of every handshake request, WebSocket upgrades included. */
+    guards?: RequestGuards;
     uiOrigin?: string;
     redisUrl?: string;
+    /** How often the agents' status files are read while someone watches them. */
     pollMs: number;
+    /** How many runs and chat sessions one socket may watch. */
+    maxSubscriptions: number;
     onStepChange?: (status: string) => void;
     onClients?: (count: number) => void;
     /** Where workers publish agent status; with it, clients can follow the agents live. */
@@ -54,65 +64,48 @@ export async function attachLiveUpdates(
     cors: { origin: uiOrigin ?? false },
     serveClient: false,
     maxHttpBufferSize: 64 * 1024,
+    // A connection that never passes the key check below is closed after 10 s, not Socket.IO's 45.
+    connectTimeout: 10_000,
+    // `cors` covers only HTTP polling; this runs for every handshake, so a page elsewhere is refused.
+    allowRequest: (req, callback) => {
+      const problem = guards?.handshake(req);
+      if (problem !== undefined) return callback(problem, false);
+      void handshakeAllowed(auth, req).then(
+        () => callback(null, true),
+        (err: unknown) => callback(err instanceof HttpError ? err.message : 'unauthorized', false),
+      );
+    },
   });
   const redis = redisUrl ? await connectAdapterClients(redisUrl) : undefined;
   if (redis) io.adapter(createAdapter(redis.pub, redis.sub));
 
-  let stopped = false;
-  const latest = new Map<string, RunSnapshot>();
-  const polling = new Set<string>();
-  const reading = new Map<string, Promise<RunSnapshot>>();
-  const watched = (runId: string) => (io.of('/').adapter.rooms.get(room(runId))?.size ?? 0) > 0;
-
-  const pollOnce = async (runId: string) => {
-    const before = latest.get(runId);
-    const after = await readRun(client, runId).catch(() => undefined);
-    // A subscriber may have replaced the state meanwhile: a delta from the old one would not chain.
-    if (!before || !after || latest.get(runId) !== before) return;
-    if (after.version <= before.version || !watched(runId)) return;
-    latest.set(runId, after);
-    const delta = diffRun(before, after);
-    for (const step of delta.steps) onStepChange?.(step.status);
-    // A call whose step stopped running will send nothing more: late subscribers need not see it.
-    const open = streaming.get(runId)?.open;
-    for (const step of delta.steps.filter(({ status }) => status !== 'running'))
-      for (const [stream, chunk] of open ?? []) if (chunk.stepId === step.id) open?.delete(stream);
-    io.local.to(room(runId)).emit(LiveEvent.Delta, delta);
-  };
-
-  // Tokens of the watched runs, and the text of each call still streaming, for clients that join late.
-  const streaming = new Map<string, { open: Map<string, TokenChunk>; stop: Promise<() => void> }>();
-  const followTokens = (runId: string) => {
-    if (!tokens || streaming.has(runId)) return;
-    const open = new Map<string, TokenChunk>();
-    const stop = tokens.subscribe(runId, (chunk) => {
-      keepOpenText(open, chunk);
-      io.local.to(room(runId)).emit(LiveEvent.Tokens, chunk);
-    });
-    streaming.set(runId, { open, stop: stop.catch(() => () => undefined) });
-  };
-  const unfollowTokens = (runId: string) => {
-    const follow = streaming.get(runId);
-    streaming.delete(runId);
-    void follow?.stop.then((stop) => stop());
-  };
-
-  const startPolling = (runId: string) => {
-    if (polling.has(runId)) return;
-    polling.add(runId);
-    followTokens(runId);
-    const loop = async () => {
-      while (watched(runId) && !closed.has(latest.get(runId)?.status ?? '')) {
-        await new Promise((resolve) => setTimeout(resolve, pollMs));
-        if (stopped) break;
-        await pollOnce(runId);
-      }
-      polling.delete(runId);
-      unfollowTokens(runId);
-      if (!watched(runId)) latest.delete(runId);
-    };
-    void loop();
-  };
+  const runs = watchLive<RunSnapshot, RunDeltaEvent>(
+    io,
+    {
+      prefix: 'run',
+      events: {
+        subscribe: LiveEvent.Subscribe,
+        unsubscribe: LiveEvent.Unsubscribe,
+        snapshot: LiveEvent.Snapshot,
+        delta: LiveEvent.Delta,
+        tokens: LiveEvent.Tokens,
+      },
+      request: SubscribeRequest,
+      idOf: (request) => String(request.runId),
+      usage: 'send {runId: string}',
+      read: (runId) => readRun(client, runId),
+      reread: (runId, change) => readRunChange(client, runId, change),
+      diff: diffRun,
+      snapshotEvent: (runId, run) => ({ runId, version: run.version, run }),
+      finished: (delta) => delta.steps.filter(({ status }) => status !== 'running').map(({ id }) => id),
+      closed: (run) => closed.has(run.status),
+      onDelta: (delta) => {
+        for (const step of delta.steps) onStepChange?.(step.status);
+      },
+      unreadable: 'cannot read the run',
+    },
+    { changes: historyChanges(client), maxSubscriptions, ...(tokens && { tokens }) },
+  );
 
   // Agent status: read the workers' files while someone watches, and emit when anything changed.
   let agentStatus = '';
@@ -135,7 +128,7 @@ export async function attachLiveUpdates(
   io.use((socket, next) => {
     const token = (socket.handshake.auth as { token?: unknown }).token;
     auth
-      .check(typeof token === 'string' ? token : undefined, 'read')
+      .check(typeof token === 'string' ? token : presentedCredential(socket.handshake.headers), 'read')
       .then(() => next())
       .catch((err: unknown) => next(new Error(err instanceof HttpError ? err.message : 'unauthorized')));
   });
@@ -144,44 +137,6 @@ export async function attachLiveUpdates(
     onClients?.(io.engine.clientsCount);
     socket.on('disconnect', () => onClients?.(io.engine.clientsCount));
 
-    socket.on(LiveEvent.Subscribe, async (payload: unknown, ack?: (answer: SubscribeAck) => void) => {
-      const reply = typeof ack === 'function' ? ack : () => undefined;
-      const request = SubscribeRequest.safeParse(payload);
-      if (!request.success) return reply({ ok: false, error: 'send {runId: string}' });
-      const { runId } = request.data;
-      // Follow the run's tokens before reading it, so a call already streaming is caught up from here.
-      followTokens(runId);
-      await streaming.get(runId)?.stop;
-      const giveUp = (error: string) => {
-        if (!polling.has(runId)) unfollowTokens(runId);
-        reply({ ok: false, error });
-      };
-      if (!latest.has(runId)) {
-        try {
-          // Many clients subscribing at once to a run nobody watched share one read.
-          let read = reading.get(runId);
-          if (!read) {
-            read = readRun(client, runId).finally(() => reading.delete(runId));
-            reading.set(runId, read);
-          }
-          const snapshot = await read;
-          if (!latest.has(runId)) latest.set(runId, snapshot);
-        } catch (err) {
-          return giveUp(err instanceof Error ? err.message : 'cannot read the run');
-        }
-      }
-      const snapshot = latest.get(runId);
-      if (!snapshot) return giveUp(`run "${runId}" is not available`);
-      // Joining and sending the snapshot in one tick: every later delta starts from this version.
-      const joined = socket.join(room(runId));
-      socket.emit(LiveEvent.Snapshot, { runId, version: snapshot.version, run: snapshot });
-      for (const text of streaming.get(runId)?.open.values() ?? []) socket.emit(LiveEvent.Tokens, text);
-      await joined;
-      reply({ ok: true, version: snapshot.version });
-      if (!closed.has(snapshot.status)) startPolling(runId);
-      else if (!polling.has(runId)) unfollowTokens(runId);
-    });
-
     socket.on(LiveEvent.AgentsSubscribe, async (_payload: unknown, ack?: (answer: SubscribeAck) => void) => {
       const reply = typeof ack === 'function' ? ack : () => undefined;
       if (!agentStatusDir) return reply({ ok: false, error: 'this API has no agent status' });
@@ -189,49 +144,32 @@ export async function attachLiveUpdates(
       socket.emit(LiveEvent.AgentsStatus, await readAgentStatus(agentStatusDir));
       reply({ ok: true, version: 0 });
     });
-
-    socket.on(LiveEvent.Unsubscribe, async (payload: unknown, ack?: (answer: SubscribeAck) => void) => {
-      const request = SubscribeRequest.safeParse(payload);
-      if (request.success) await socket.leave(room(request.data.runId));
-      if (typeof ack === 'function')
-        ack(request.success ? { ok: true, version: 0 } : { ok: false, error: 'send {runId: string}' });
-    });
   });
 
   return {
     io,
     close: async () => {
-      stopped = true;
+      runs.close();
       if (agentTimer) clearInterval(agentTimer);
-      for (const runId of [...streaming.keys()]) unfollowTokens(runId);
       await io.close();
       await Promise.all([redis?.pub.close(), redis?.sub.close()]).catch(() => undefined);
     },
   };
 }
 
-/** The most a late subscriber is sent of a call still streaming: its last 64 KB of text. */
-const MAX_OPEN_TEXT = 64 * 1024;
-
-/** Keeps each open call's text so far as one chunk; a done call is forgotten. */
-function keepOpenText(open: Map<string, TokenChunk>, chunk: TokenChunk): void {
-  const seen = open.get(chunk.stream);
-  if (chunk.done) {
-    open.delete(chunk.stream);
-    return;
-  }
-  if (!seen || seen.offset + seen.text.length !== chunk.offset) {
-    open.set(chunk.stream, { ...chunk });
-    return;
-  }
-  seen.text += chunk.text;
-  let over = seen.text.length - MAX_OPEN_TEXT;
-  // Never cut a UTF-16 surrogate pair in two.
-  if (over > 0 && /[\uDC00-\uDFFF]/.test(seen.text.charAt(over))) over += 1;
-  if (over > 0) {
-    seen.text = seen.text.slice(over);
-    seen.offset += over;
-  }
+/**
+ * The key rule of the Socket.IO connect, applied to Engine.IO's handshake too, so no session id is
+ * handed out without a key when keys are required. The key comes in the Authorization header, which
+ * socket.io-client sends with `extraHeaders` (polling, and websockets outside browsers). A browser's
+ * websocket cannot send headers: a websocket handshake without one goes on to the Socket.IO connect,
+ * which needs `auth.token` and is refused without it.
+ */
+function handshakeAllowed(auth: Authorizer, req: IncomingMessage): Promise<unknown> {
+  const credential = presentedCredential(req.headers);
+  const transport = new URL(req.url ?? '/', 'http://localhost').searchParams.get('transport');
+  // A WebSocket client (the CLI) may send its key in the Socket.IO auth payload instead: checked at connect.
+  if (transport === 'websocket' && credential === undefined) return Promise.resolve();
+  return auth.check(credential, 'read');
 }
 
 async function connectAdapterClients(url: string) {

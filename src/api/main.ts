@@ -1,19 +1,28 @@
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { loadAgentRegistry } from '../agents/registry';
+import { loadDataConverter } from '../codec/data-converter';
+import { ensureSearchAttributes } from '../../temporal/search-attributes';
 import { loadConfig, temporalAddress } from '../config';
 import { loadCatalogue } from '../models/catalogue-loader';
 import { createModelRuntime } from '../models/model-runtime';
 import { loadApiConfig } from './api-config';
 import { startApiServer } from './api-server';
+import { createRpcCount } from './rpc-count';
+import { connectApiToTemporal } from './temporal-connection';
 
 async function main() {
   const config = loadConfig();
   const api = loadApiConfig();
-  const connection = await Connection.connect({ address: temporalAddress(config) });
-  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const address = temporalAddress(config);
+  const rpcs = createRpcCount();
+  const connection = await connectApiToTemporal(address, rpcs);
+  // Runs start with these and lists filter on them; without them every POST /api/runs would fail.
+  await ensureSearchAttributes(connection.operatorService, { namespace: config.TEMPORAL_NAMESPACE, address });
+  const dataConverter = await loadDataConverter(config.TROUPE_DATA_DIR);
+  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter });
   const models = createModelRuntime({ catalogue: loadCatalogue(), dataDir: config.TROUPE_DATA_DIR });
   const agents = await loadAgentRegistry();
-  const server = await startApiServer({ client, config, api, models, agents });
+  const server = await startApiServer({ client, config, api, models, agents, rpcs });
   console.log(`api: listening on http://${config.HOST}:${config.PORT}`);
   const stop = () => {
     void server

@@ -6,15 +6,19 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { Config } from '../config';
 import { RunStatus } from '../engine/run-snapshot';
 import { JsonlCostLedger } from '../models/cost-ledger';
+import { restartCounts } from '../supervisor/supervisor-status';
 import { readWorkerSlots, type SlotTotals } from '../workers/worker-slots';
 import { sumBy } from './analytics-routes';
+import { evaluations } from '../learning/evaluations';
+import { outcomeStoreFor } from './evaluations-routes';
+import type { RpcCount } from './rpc-count';
 import { visibilityQuery } from './run-list';
 
 export type ApiMetrics = {
   registry: Registry;
   /** Times every request by method, route pattern and status. */
   timeRequests: RequestHandler;
-  /** Counts a step status change the live-update poller saw. */
+  /** Counts a step status change the live-update watcher saw. */
   stepChanged: (status: string) => void;
   socketClients: Gauge;
 };
@@ -24,9 +28,19 @@ export type ApiMetrics = {
  * apps). Run counts, model spend and worker slots are read at scrape time from Temporal, the cost
  * ledger and the workers' status files.
  */
-export function createMetrics({ client, config }: { client: Client; config: Config }): ApiMetrics {
+export function createMetrics({
+  client,
+  config,
+  rpcs,
+}: {
+  client: Client;
+  config: Config;
+  /** The count of the API's Temporal calls, when its connection keeps one. */
+  rpcs?: RpcCount;
+}): ApiMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  if (rpcs) registry.registerMetric(rpcs.counter);
   const latency = new Histogram({
     name: 'troupe_http_request_duration_seconds',
     help: 'API request latency',
@@ -36,7 +50,7 @@ export function createMetrics({ client, config }: { client: Client; config: Conf
   });
   const steps = new Counter({
     name: 'troupe_step_status_changes_total',
-    help: 'Step status changes seen by the live-update poller (runs someone watches)',
+    help: 'Step status changes seen by the live-update watcher (runs someone watches)',
     labelNames: ['status'],
     registers: [registry],
   });
@@ -44,6 +58,18 @@ export function createMetrics({ client, config }: { client: Client; config: Conf
     name: 'troupe_socket_clients',
     help: 'Connected Socket.IO clients',
     registers: [registry],
+  });
+  new Gauge({
+    name: 'troupe_run_regressions',
+    help: 'Runs more than 10% worse than their spec baseline in score, cost or duration (outcome records)',
+    labelNames: ['metric'],
+    registers: [registry],
+    async collect() {
+      const runs = evaluations(await outcomeStoreFor(config).list()).runs;
+      for (const metric of ['score', 'costUsd', 'durationMs']) {
+        this.set({ metric }, runs.filter((r) => r.regressions.some((x) => x.metric === metric)).length);
+      }
+    },
   });
   new Gauge({
     name: 'troupe_runs',
@@ -113,6 +139,17 @@ export function createMetrics({ client, config }: { client: Client; config: Conf
       const { processes } = await bySlots();
       this.reset();
       for (const [pool, count] of Object.entries(processes)) this.set({ pool }, count);
+    },
+  });
+  new Gauge({
+    name: 'troupe_process_restarts',
+    help: "Times npm start's supervisor restarted each part (worker:<pool>, api, temporal) since it started",
+    labelNames: ['part'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const [part, restarts] of Object.entries(await restartCounts(config.TROUPE_DATA_DIR)))
+        this.set({ part }, restarts);
     },
   });
   const ledger = new JsonlCostLedger(join(config.TROUPE_DATA_DIR, 'ledger', 'model-calls.jsonl'));

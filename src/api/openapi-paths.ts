@@ -1,9 +1,12 @@
 import type { RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import { RunSnapshot } from '../engine/run-snapshot';
-import { AnalyticsQuery, CostAnalytics, RunAnalytics } from './analytics-routes';
+import { EvaluationsQuery, EvaluationsResponse } from './evaluations-routes';
+import { AnalyticsQuery, CostAnalytics, RunAnalytics, StepAnalytics } from './analytics-routes';
+import { CodecRequest } from './codec-routes';
 import { CreatedKey, CreateKeyRequest, KeyListResponse } from './keys-routes';
 import { ListRunsQuery, RunListResponse } from './run-list';
+import { IdempotencyKey } from './run-start';
 import {
   AddStepsBody,
   BatchCancelRequest,
@@ -33,14 +36,18 @@ export const Problem = z.object({
   instance: z.string(),
   errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
 });
+/** How often `npm start`'s supervisor restarted each part (`worker:tools`, `api`, `temporal`); empty without it. */
+const Restarts = z.record(z.string(), z.number().int().min(0));
 export const HealthResponse = z.object({
   status: z.literal('ok'),
   temporal: z.literal('ok'),
   namespace: z.string(),
+  restarts: Restarts,
 });
 export const ReadyResponse = z.object({
   status: z.enum(['ready', 'not-ready']),
   checks: z.record(z.string(), z.object({ ok: z.boolean(), detail: z.string().optional() })),
+  restarts: Restarts,
 });
 const AgentsResponse = z.object({
   source: z.string(),
@@ -55,6 +62,15 @@ const AgentsResponse = z.object({
       status: z.looseObject({ state: z.enum(['busy', 'idle']) }),
     }),
   ),
+});
+
+export const UiConfigResponse = z.object({
+  temporalUiUrl: z.string(),
+  namespace: z.string(),
+  simulated: z.literal(true).optional().meta({
+    description:
+      'Present and true under `npm run demo`: every model answer comes from the scripted model server',
+  }),
 });
 
 const ModelsResponse = z.looseObject({
@@ -130,15 +146,38 @@ export function routes(): (RouteConfig & { scope: RouteScope })[] {
       responses: { 200: { description: 'HTML page', content: { 'text/html': { schema: z.string() } } } },
     },
     {
+      method: 'get',
+      path: '/api/ui-config',
+      scope: 'read',
+      summary:
+        "What the console needs: Temporal Web's address, the namespace, and whether models are simulated",
+      responses: ok(UiConfigResponse),
+    },
+    {
       method: 'post',
       path: '/api/runs',
       scope: 'run',
-      summary: 'Start a run from a spec or a saved spec',
-      request: body(StartRunRequest),
+      summary: 'Start a run from a spec, a saved spec or a goal',
+      description:
+        'Idempotent with an `Idempotency-Key` header or a `runId` in the body: a retry of the same request ' +
+        '(same key or runId, same body) answers 200 with the run the first one started, instead of starting ' +
+        'another, whether that run is still running or has closed. The same key or runId with a different ' +
+        'body is refused with 422. Without either, every request starts a new run.',
+      request: {
+        ...body(StartRunRequest),
+        headers: z.object({
+          'Idempotency-Key': IdempotencyKey.optional().describe(
+            'A name for this request (e.g. a UUID). Sending it again with the same body returns the run it started.',
+          ),
+        }),
+      },
       responses: {
         201: json(StartRunResponse, 'Started'),
-        400: problem('Invalid request or spec'),
+        200: json(StartRunResponse, 'A retry: the run this Idempotency-Key or runId already started'),
+        400: problem('Invalid request, spec or input'),
         404: problem('No such saved spec'),
+        409: problem('The runId names a workflow that is not a Troupe run'),
+        422: problem('The Idempotency-Key or runId already started a run from a different request'),
       },
     },
     {
@@ -392,6 +431,22 @@ export function routes(): (RouteConfig & { scope: RouteScope })[] {
     },
     {
       method: 'get',
+      path: '/api/analytics/steps',
+      scope: 'read',
+      summary: 'p50 and p95 step duration per agent',
+      request: { query: AnalyticsQuery },
+      responses: { ...ok(StepAnalytics), 400: problem('Invalid query') },
+    },
+    {
+      method: 'get',
+      path: '/api/evaluations',
+      scope: 'read',
+      summary: 'Run grades against their spec baselines, regressions, agent baselines and recommendations',
+      request: { query: EvaluationsQuery },
+      responses: { ...ok(EvaluationsResponse), 400: problem('Invalid query') },
+    },
+    {
+      method: 'get',
       path: '/api/models',
       scope: 'read',
       summary: 'Models with provider health and breakers',
@@ -416,6 +471,24 @@ export function routes(): (RouteConfig & { scope: RouteScope })[] {
         404: problem('No such blob'),
       },
     },
+    ...(['decode', 'encode'] as const).map((direction) => ({
+      method: 'post' as const,
+      path: `/api/codec/${direction}`,
+      scope: direction === 'decode' ? ('read' as const) : ('run' as const),
+      summary:
+        direction === 'decode'
+          ? 'Temporal remote codec: payloads of a history in clear (Temporal Web, `temporal --codec-endpoint`)'
+          : 'Temporal remote codec: encrypt payloads typed in Temporal Web (signals, resets)',
+      description:
+        "Temporal's remote codec protocol: payloads as proto3 JSON, bytes in base64. Answers CORS, with " +
+        "credentials, for Temporal Web's origin only; the UI's session cookie counts as a key.",
+      request: body(CodecRequest),
+      responses: {
+        ...ok(CodecRequest, 'The payloads, in the same order'),
+        400: problem('Not a list of payloads'),
+        422: problem(`The payloads cannot be ${direction}d (unknown key id, tampered data)`),
+      },
+    })),
     {
       method: 'get',
       path: '/api/keys',

@@ -1,11 +1,12 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31, type RouteConfig } from '@asteasolutions/zod-to-openapi';
+import { chatOpenApiRoutes } from './chat-openapi';
 import { problem, routes } from './openapi-paths';
 
 /** The OpenAPI 3.1 document; built once per process, since the routes do not change at run time. */
 export function openApiDocument(): ReturnType<OpenApiGeneratorV31['generateDocument']> {
   const registry = new OpenAPIRegistry();
   registry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer' });
-  for (const { scope, ...route } of routes()) {
+  for (const { scope, ...route } of [...routes(), ...chatOpenApiRoutes()]) {
     const auth = scope === 'none' ? {} : { security: [{ bearerAuth: [scope] }] };
     const authErrors: RouteConfig['responses'] =
       scope === 'none'

@@ -2,8 +2,9 @@ import type { Client } from '@temporalio/client';
 import { executionInfoFromRaw } from '@temporalio/client/lib/helpers';
 import { z } from 'zod';
 import { RunStatus } from '../engine/run-snapshot';
-import { TroupeAgents, TroupeGoal, TroupeStatus } from '../engine/search-attributes';
+import { TroupeAgents, TroupeCost, TroupeGoal, TroupeStatus } from '../engine/search-attributes';
 import { HttpError } from './http-error';
+import { GrpcCode, grpcCode } from './temporal-errors';
 
 /** The filters a run list takes; every one becomes a search-attribute clause in Temporal's list query. */
 export const RunFilter = z.strictObject({
@@ -21,15 +22,33 @@ export const ListRunsQuery = RunFilter.extend({
     .string()
     .regex(/^[A-Za-z0-9_-]*$/, 'not a cursor from a previous page')
     .max(4096)
+    .refine(isPageToken, 'not a cursor from a previous page of this list')
     .optional(),
 });
 export type ListRunsQuery = z.infer<typeof ListRunsQuery>;
+
+/**
+ * Whether a cursor decodes to a page token Temporal could have issued. Temporal's visibility stores
+ * (SQL and Elasticsearch alike) issue JSON objects; anything else is refused here, because the server
+ * answers a token it cannot parse with UNKNOWN, which the client retries until the request's deadline.
+ */
+function isPageToken(cursor: string): boolean {
+  if (cursor === '') return true; // the first page
+  try {
+    const token: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    return typeof token === 'object' && token !== null;
+  } catch {
+    return false;
+  }
+}
 
 export const RunSummary = z.object({
   runId: z.string(),
   title: z.string().optional(),
   status: z.string(),
   agents: z.array(z.string()),
+  /** What the run's model calls have cost so far (the TroupeCost search attribute). */
+  costUsd: z.number(),
   startedAt: z.iso.datetime(),
   closedAt: z.iso.datetime().optional(),
   temporalStatus: z.string(),
@@ -110,6 +129,14 @@ export async function listRuns(
     });
   } catch (err) {
     const message = (err as Error).message;
+    const code = grpcCode(err);
+    if (query.cursor && (code === GrpcCode.InvalidArgument || code === GrpcCode.Unknown)) {
+      const problem = 'not a cursor from a previous page of this list';
+      throw new HttpError(400, {
+        message: `query.cursor is ${problem}`,
+        errors: [{ path: 'query.cursor', message: problem }],
+      });
+    }
     if (/token|invalid argument/i.test(message)) {
       throw new HttpError(400, {
         message: `Temporal refused the list: ${message}`,
@@ -127,8 +154,9 @@ export async function listRuns(
       return {
         runId: info.workflowId,
         ...(typeof title === 'string' && { title }),
-        status: attributes.get(TroupeStatus) ?? info.status.name.toLowerCase(),
+        status: listedStatus(attributes.get(TroupeStatus), info.status.name),
         agents: attributes.get(TroupeAgents) ?? [],
+        costUsd: attributes.get(TroupeCost) ?? 0,
         startedAt: info.startTime.toISOString(),
         ...(info.closeTime && { closedAt: info.closeTime.toISOString() }),
         temporalStatus: info.status.name,
@@ -137,6 +165,19 @@ export async function listRuns(
   );
   const token = response.nextPageToken;
   return { runs, ...(token && token.length > 0 && { nextCursor: Buffer.from(token).toString('base64url') }) };
+}
+
+/**
+ * A run's status for the list: the workflow's own (TroupeStatus) while it runs, or once it ended on its
+ * own terms; when the server ended it (terminated, timed out, failed), the attribute still says what it
+ * was before, so the server's word wins.
+ */
+function listedStatus(troupe: string | undefined, temporal: string): string {
+  const closedByServer = ['TERMINATED', 'TIMED_OUT', 'FAILED', 'CANCELLED'].includes(temporal);
+  if (troupe && !(closedByServer && ['running', 'paused', 'waiting'].includes(troupe))) return troupe;
+  if (temporal === 'TERMINATED') return 'cancelled';
+  if (temporal === 'TIMED_OUT') return 'failed';
+  return temporal.toLowerCase();
 }
 
 /** Every run id matching a filter, up to `max`: for batch operations. */

@@ -2,32 +2,65 @@ import type { Client } from '@temporalio/client';
 import { Router } from 'express';
 import { z } from 'zod';
 import { goalSpec, GoalRequest } from '../engine/plan';
-import { RunInput } from '../engine/spec';
+import { RunInput, type Spec } from '../engine/spec';
+import { RunForecast } from '../learning/run-forecast';
 import type { AgentRegistry } from '../agents/registry';
 import { fromZodIssue, parseSpec } from '../engine/spec-validation';
 import { runUrl, type Config } from '../config';
 import type { runWorkflow } from '../workflows/run-workflow';
 import { HttpError, invalidRequest } from './http-error';
 import { parseRequest } from './request-parsing';
+// req.apiKey: the Request augmentation lives in auth.ts, which the UI's type check reaches only through here.
+import type {} from './auth';
 import { controlRun } from './run-control';
 import { cachedRunLister, ListRunsQuery, RunFilter, runIdsMatching } from './run-list';
 import { readRun } from './run-reader';
-import { newRunId, runStartOptions } from './run-start';
+import {
+  ClientRunId,
+  IdempotencyKey,
+  idempotentRunId,
+  newRunId,
+  requestFingerprint,
+  resolveRunInput,
+  runStartOptions,
+  startFailure,
+  startRunOnce,
+  type StartedRun,
+} from './run-start';
+import { readRunSpec } from './run-spec';
 import { SpecName, type SpecStore } from './spec-store';
 import { addStepsUpdate, decideUpdate, pauseUpdate, resumeUpdate } from '../workflows/run-messages';
 
+/** Every way to start: `runId` makes a retry of the request return the run it started (as Idempotency-Key). */
+const startFields = {
+  input: RunInput.default({}),
+  runId: ClientRunId.optional().describe(
+    'The run id to use: a retry with the same body returns this run instead of starting another',
+  ),
+};
 export const StartRunRequest = z.union([
   z.strictObject({
     spec: z.union([z.string(), z.record(z.string(), z.unknown())], {
       error: 'spec must be a spec object or YAML/JSON text',
     }),
-    input: RunInput.default({}),
+    ...startFields,
   }),
-  z.strictObject({ specName: SpecName, input: RunInput.default({}) }),
-  GoalRequest.extend({ input: RunInput.default({}) }),
+  z.strictObject({ specName: SpecName, ...startFields }),
+  GoalRequest.extend(startFields),
 ]);
+export const StartRunHeaders = z.object({
+  'idempotency-key': IdempotencyKey.optional().describe(
+    'A name for this request: sending it again (same key, same body) returns the run it started',
+  ),
+});
 export type StartRunRequest = z.infer<typeof StartRunRequest>;
-export const StartRunResponse = z.object({ runId: z.string(), temporalUrl: z.url() });
+export const StartRunResponse = z.object({
+  runId: z.string(),
+  temporalUrl: z.url(),
+  /** The run's chance of success, cost and duration, from the outcome records of earlier runs. */
+  prediction: RunForecast.optional(),
+});
+export type StartRunResponse = z.infer<typeof StartRunResponse>;
 
 export const RunIdParam = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}$/, 'not a run id');
 
@@ -71,6 +104,7 @@ export function runsRoutes({
   specs,
   listCacheMs = 1000,
   agents,
+  forecast,
 }: {
   client: Client;
   config: Config;
@@ -78,6 +112,8 @@ export function runsRoutes({
   listCacheMs?: number;
   /** With the registry, a spec that names an unknown agent is refused before any run starts. */
   agents?: AgentRegistry;
+  /** Forecasts a run from earlier outcomes; its answer goes back with the start. */
+  forecast?: (spec: Spec) => Promise<RunForecast | undefined>;
 }): Router {
   const context = agents ? { agents: new Set(agents.agents.keys()) } : {};
   const router = Router();
@@ -113,13 +149,36 @@ export function runsRoutes({
     if (!request.success || !parsed?.ok) throw invalidRequest(issues);
 
     const { spec } = parsed;
-    const runId = newRunId(spec);
-    const { workflowType: _type, ...options } = runStartOptions(config, spec, request.data.input);
-    await client.workflow.start<typeof runWorkflow>('runWorkflow', { ...options, workflowId: runId });
+    const input = resolveRunInput(spec, request.data.input);
+    const { 'idempotency-key': key } = parseRequest(StartRunHeaders, req.headers, 'headers');
+    const chosen = request.data.runId ?? (key && idempotentRunId(key, req.apiKey?.id));
+    const planned = chosen || newRunId(spec);
+    const { workflowType: _type, ...options } = runStartOptions(config, spec, input, planned);
+    // Forecast while the start goes to Temporal; a forecast never holds a start back or fails it.
+    const forecasting = forecast?.(spec).catch(() => undefined);
+    let started: StartedRun = { runId: planned, created: true };
+    if (chosen) {
+      const what = request.data.runId ? `runId "${chosen}"` : 'this Idempotency-Key';
+      const fingerprint = requestFingerprint(req.body);
+      const namespace = config.TEMPORAL_NAMESPACE;
+      started = await startRunOnce(client, options, { runId: chosen, fingerprint, what, namespace });
+    } else {
+      await client.workflow
+        .start<typeof runWorkflow>('runWorkflow', { ...options, workflowId: planned })
+        .catch((err: unknown) => {
+          throw startFailure(err, config.TEMPORAL_NAMESPACE);
+        });
+    }
+    const { runId } = started;
+    const prediction = await forecasting;
     res
-      .status(201)
+      .status(started.created ? 201 : 200)
       .location(`${req.baseUrl}/${runId}`)
-      .json({ runId, temporalUrl: runUrl(config, runId) });
+      .json({
+        runId,
+        temporalUrl: runUrl(config, runId),
+        ...(prediction && { prediction }),
+      } satisfies StartRunResponse);
   });
 
   router.get('/', async (req, res) => {
@@ -160,6 +219,10 @@ export function runsRoutes({
 
   router.get('/:runId', async (req, res) => {
     res.json(await readRun(client, runIdOf(req.params.runId)));
+  });
+
+  router.get('/:runId/spec', async (req, res) => {
+    res.json(await readRunSpec(client, config, runIdOf(req.params.runId), { withInput: true }));
   });
 
   router.get('/:runId/result', async (req, res) => {

@@ -2,7 +2,7 @@ import type { ScheduleOptions, ScheduleOptionsStartWorkflowAction } from '@tempo
 import { z } from 'zod';
 import type { Config } from '../config';
 import { Duration, RunInput, type Spec } from '../engine/spec';
-import { runStartOptions } from './run-start';
+import { resolveRunInput, runStartOptions } from './run-start';
 import { SpecName } from './spec-store';
 
 export const OverlapPolicy = {
@@ -70,6 +70,9 @@ export const ScheduleView = z.object({
   catchupWindowMs: z.number().optional(),
   input: z.unknown().optional(),
   nextRuns: z.array(z.iso.datetime()),
+  /** Every run the schedule has started, counted by Temporal: `recentRuns` keeps only the last 10. */
+  runsStarted: z.number().int(),
+  running: z.array(z.string()),
   recentRuns: z.array(
     z.object({ runId: z.string(), scheduledAt: z.iso.datetime(), takenAt: z.iso.datetime() }),
   ),
@@ -88,11 +91,8 @@ export function scheduleOptions(
   request: UpdateScheduleRequest,
   spec: Spec,
 ): ScheduleOptions {
-  const { workflowType, taskQueue, args, memo, typedSearchAttributes } = runStartOptions(
-    config,
-    spec,
-    request.input,
-  );
+  const { workflowType, taskQueue, args, memo, typedSearchAttributes, staticSummary, staticDetails } =
+    runStartOptions(config, spec, resolveRunInput(spec, request.input));
   const action: ScheduleOptionsStartWorkflowAction<never> = {
     type: 'startWorkflow',
     workflowType,
@@ -101,6 +101,8 @@ export function scheduleOptions(
     args: args as never,
     memo: { ...memo, schedule: { id, specName: request.specName, cron: request.cron, every: request.every } },
     typedSearchAttributes,
+    staticSummary,
+    staticDetails,
   };
   return {
     scheduleId: id,

@@ -36,6 +36,8 @@ export function toScheduleView(id: string, description: ScheduleDescription): Sc
     catchupWindowMs: description.policies.catchupWindow,
     input: (action?.args?.[0] as { input?: unknown } | undefined)?.input,
     nextRuns: description.info.nextActionTimes.map((time) => time.toISOString()),
+    runsStarted: description.info.numActionsTaken,
+    running: description.info.runningActions.map((action) => action.workflow.workflowId),
     recentRuns: description.info.recentActions.map((result) => ({
       runId: result.action.workflow.workflowId,
       scheduledAt: result.scheduledAt.toISOString(),

@@ -1,5 +1,6 @@
 import express, { Router } from 'express';
 import { z } from 'zod';
+import { InputField, inputFields } from '../engine/spec-inputs';
 import { HttpError } from './http-error';
 import { parseRequest } from './request-parsing';
 import { SpecName, SpecStore, type SavedSpec } from './spec-store';
@@ -9,9 +10,14 @@ export const SpecSource = z.union([z.string(), z.record(z.string(), z.unknown())
 });
 export const SaveSpecRequest = z.strictObject({ spec: SpecSource });
 export type SaveSpecRequest = z.infer<typeof SaveSpecRequest>;
+/** The inputs a spec takes, in its order, each with `required` spelled out: what a form renders. */
+export const SpecInputsField = z
+  .array(InputField)
+  .describe("The spec's declared inputs (empty when it declares none, and then takes any input)");
 export const SavedSpecResponse = z.object({
   name: z.string(),
   spec: z.record(z.string(), z.unknown()),
+  inputs: SpecInputsField,
   updatedAt: z.iso.datetime(),
 });
 export const SpecListResponse = z.object({
@@ -19,7 +25,11 @@ export const SpecListResponse = z.object({
     z.object({ name: z.string(), description: z.string().optional(), updatedAt: z.iso.datetime() }),
   ),
 });
-export const ValidateSpecResponse = z.object({ valid: z.literal(true), name: z.string() });
+export const ValidateSpecResponse = z.object({
+  valid: z.literal(true),
+  name: z.string(),
+  inputs: SpecInputsField,
+});
 export const SpecNameParams = z.object({ name: SpecName });
 
 const yamlBody = express.text({
@@ -27,7 +37,12 @@ const yamlBody = express.text({
   limit: '1mb',
 });
 
-const toResponse = (saved: SavedSpec) => ({ name: saved.name, spec: saved.spec, updatedAt: saved.updatedAt });
+const toResponse = (saved: SavedSpec) => ({
+  name: saved.name,
+  spec: saved.spec,
+  inputs: inputFields(saved.spec.inputs),
+  updatedAt: saved.updatedAt,
+});
 
 /** The saved spec library: runs and schedules start from these by name. */
 export function specsRoutes({ store }: { store: SpecStore }): Router {
@@ -46,7 +61,8 @@ export function specsRoutes({ store }: { store: SpecStore }): Router {
 
   router.post('/validate', (req, res) => {
     const { spec } = parseRequest(SaveSpecRequest, req.body ?? {});
-    res.json({ valid: true, name: SpecStore.validate(spec).spec.name });
+    const { spec: valid } = SpecStore.validate(spec);
+    res.json({ valid: true, name: valid.name, inputs: inputFields(valid.inputs) });
   });
 
   router.post('/', async (req, res) => {

@@ -1,9 +1,14 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { localKeyFile } from '../api/api-keys';
+import { Config } from '../config';
 import { CliError, ExitCode } from './exit-codes';
 
 export const CliEnv = z.object({
   TROUPE_API_URL: z.url().default('http://127.0.0.1:3000'),
   TROUPE_API_KEY: z.string().min(1).optional(),
+  /** Where `npm start` keeps the local key, used when TROUPE_API_KEY is unset. */
+  TROUPE_DATA_DIR: Config.shape.TROUPE_DATA_DIR,
 });
 export type CliEnv = z.infer<typeof CliEnv>;
 
@@ -22,9 +27,10 @@ export type ApiClient = {
 /** The API seen from the CLI: answers become values, problems become CliErrors with the right exit code. */
 export function createApiClient(env: CliEnv): ApiClient {
   const baseUrl = env.TROUPE_API_URL.replace(/\/$/, '');
+  const key = env.TROUPE_API_KEY ?? localKey(env.TROUPE_DATA_DIR);
   return {
     baseUrl,
-    key: env.TROUPE_API_KEY,
+    key,
     async call<T>(method: string, path: string, body?: unknown) {
       let response: Response;
       try {
@@ -32,7 +38,7 @@ export function createApiClient(env: CliEnv): ApiClient {
           method,
           headers: {
             ...(body !== undefined && { 'content-type': 'application/json' }),
-            ...(env.TROUPE_API_KEY && { authorization: `Bearer ${env.TROUPE_API_KEY}` }),
+            ...(key && { authorization: `Bearer ${key}` }),
           },
           ...(body !== undefined && { body: JSON.stringify(body) }),
           signal: AbortSignal.timeout(90_000),
@@ -53,4 +59,13 @@ export function createApiClient(env: CliEnv): ApiClient {
       throw new CliError(code, detail, response.status);
     },
   };
+}
+
+/** The local key `npm start` made on this machine, if there is one. */
+function localKey(dataDir: string): string | undefined {
+  try {
+    return readFileSync(localKeyFile(dataDir), 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
 }

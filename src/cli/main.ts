@@ -4,11 +4,13 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import type { RunSnapshot } from '../engine/run-snapshot';
+import { checkInput, inputFields, type InputField } from '../engine/spec-inputs';
 import { describeIssues, parseSpec } from '../engine/spec-validation';
 import { CliEnv, createApiClient, type ApiClient } from './api-client';
 import { CliError, ExitCode } from './exit-codes';
 import { followRun } from './follow-run';
 import { scheduleCommand } from './schedule-command';
+import { chatCommand } from './chat-command';
 
 const print = (value: unknown): void => {
   process.stdout.write(`${typeof value === 'string' ? value : JSON.stringify(value, null, 2)}\n`);
@@ -33,11 +35,38 @@ async function readText(file: string): Promise<string> {
 
 type RunOptions = { input: string; repo?: string; budget?: string; follow?: boolean };
 
+/** The inputs a spec takes, one aligned line each: what `troupe spec show` and a refused input print. */
+function formatInputs(name: string, fields: InputField[]): string {
+  if (fields.length === 0) return `spec "${name}" declares no inputs (it takes any --input object)`;
+  const width = Math.max(...fields.map((field) => field.name.length));
+  const lines = fields.map((field) => {
+    const how = field.required
+      ? 'required'
+      : field.default !== undefined
+        ? `default ${JSON.stringify(field.default)}`
+        : 'optional';
+    return `  ${field.name.padEnd(width)}  ${field.type.padEnd(7)}  ${how.padEnd(16)}  ${field.description ?? ''}`.trimEnd();
+  });
+  return [`spec "${name}" takes:`, ...lines].join('\n');
+}
+
+/** Checks a spec file's input before anything is sent, so a missing input names what the spec takes. */
+function checkFileInput(file: string, text: string, input: Record<string, unknown>): void {
+  const parsed = parseSpec(text);
+  if (!parsed.ok) return;
+  const checked = checkInput(parsed.spec.inputs, input);
+  if (checked.ok) return;
+  throw new CliError(
+    ExitCode.BadInput,
+    `${file} needs other --input:\n${describeIssues(checked.issues, ['input'])}\n${formatInputs(parsed.spec.name, inputFields(parsed.spec.inputs))}`,
+  );
+}
+
 /**
  * `troupe run` takes a spec file, or a goal in words. Anything that names a file (it exists, or it ends
  * in .yaml, .yml or .json) is read as a spec, so a mistyped file name is an error, not a goal.
  */
-async function startRequest(what: string, options: RunOptions, input: unknown) {
+async function startRequest(what: string, options: RunOptions, input: Record<string, unknown>) {
   const isFile = await stat(what).then(
     (info) => info.isFile(),
     () => false,
@@ -45,7 +74,9 @@ async function startRequest(what: string, options: RunOptions, input: unknown) {
   if (isFile || /\.(ya?ml|json)$/i.test(what)) {
     if (options.repo || options.budget)
       throw new CliError(ExitCode.BadInput, '--repo and --budget are for goals; a spec file sets its own');
-    return { spec: await readText(what), input };
+    const text = await readText(what);
+    checkFileInput(what, text, input);
+    return { spec: text, input };
   }
   const budget = options.budget === undefined ? undefined : Number(options.budget);
   if (budget !== undefined && !(budget >= 0))
@@ -86,7 +117,11 @@ export function buildProgram(api: () => ApiClient): Command {
     .description(
       'start a run of a spec file (YAML or JSON), or of a goal in words that the planner agent breaks into steps',
     )
-    .option('--input <json>', 'the run input as a JSON object', '{}')
+    .option(
+      '--input <json>',
+      'the run input as a JSON object (`troupe spec show <file>` lists the inputs a spec takes)',
+      '{}',
+    )
     .option('--repo <path>', 'a goal: the repository the agents work in')
     .option('--budget <usd>', 'a goal: the most the run may spend on models, in USD')
     .option('--follow', 'show progress until the run ends, then print its output')
@@ -181,6 +216,51 @@ export function buildProgram(api: () => ApiClient): Command {
       print(`${file}: valid spec "${parsed.spec.name}" with ${parsed.spec.steps.length} steps`);
     });
   spec
+    .command('show <file-or-name>')
+    .description('print what a spec file, or a saved spec, is and the inputs it takes')
+    .option('--json', 'print JSON')
+    .action(async (what: string, options: { json?: boolean }) => {
+      const isFile = await stat(what).then(
+        (info) => info.isFile(),
+        () => false,
+      );
+      let shown: { name: string; description?: string; steps: number; inputs: InputField[] };
+      if (isFile || /\.(ya?ml|json)$/i.test(what)) {
+        const parsed = parseSpec(await readText(what));
+        if (!parsed.ok)
+          throw new CliError(
+            ExitCode.BadInput,
+            `${what} is not a valid spec:\n${describeIssues(parsed.issues)}`,
+          );
+        const { name, description, steps, inputs } = parsed.spec;
+        shown = {
+          name,
+          ...(description && { description }),
+          steps: steps.length,
+          inputs: inputFields(inputs),
+        };
+      } else {
+        const { body } = await api().call<{
+          name: string;
+          spec: { description?: string; steps?: unknown[] };
+          inputs: InputField[];
+        }>('GET', `/api/specs/${encodeURIComponent(what)}`);
+        shown = {
+          name: body.name,
+          ...(body.spec.description && { description: body.spec.description }),
+          steps: body.spec.steps?.length ?? 0,
+          inputs: body.inputs,
+        };
+      }
+      if (options.json) return print(shown);
+      print(
+        [
+          `${shown.name}: ${shown.description ?? '(no description)'} (${shown.steps} steps)`,
+          formatInputs(shown.name, shown.inputs),
+        ].join('\n'),
+      );
+    });
+  spec
     .command('save <file>')
     .description(
       'save a spec file to the library under its name, so schedules can run it (--replace to update)',
@@ -206,6 +286,7 @@ export function buildProgram(api: () => ApiClient): Command {
     });
 
   program.addCommand(scheduleCommand(api, print, parseJson));
+  program.addCommand(chatCommand(api));
   program
     .command('worker')
     .description('run a worker for some pools, or all (src/workers/main.ts)')

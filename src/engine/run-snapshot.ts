@@ -116,6 +116,10 @@ export const AgentMessage = z.object({
 });
 export type AgentMessage = z.infer<typeof AgentMessage>;
 
+/** A completed step with a compensation, and the output its compensation reads. */
+export const Compensable = z.object({ stepId: z.string(), output: z.unknown() });
+export type Compensable = z.infer<typeof Compensable>;
+
 /** The full state of a run: what the run-state query answers and GET /api/runs/:runId returns. */
 export const RunSnapshot = z.object({
   runId: z.string(),
@@ -134,5 +138,10 @@ export const RunSnapshot = z.object({
   messages: z.array(AgentMessage),
   output: z.unknown().optional(),
   error: z.string().optional(),
+  /**
+   * For a completed run: its completed steps that have a compensation, in completion order. A parent
+   * run that fails later undoes them (it runs this run again in undo mode, under the same id).
+   */
+  compensable: z.array(Compensable).optional(),
 });
 export type RunSnapshot = z.infer<typeof RunSnapshot>;

@@ -124,4 +124,96 @@ describe('RunState', () => {
       error: "the run's output could not be built: No such key: nope (in ${{ input.nope }})",
     });
   });
+
+  describe('launchReady', () => {
+    const skipjoin = (bWhen: string, aWhen?: string) =>
+      spec({
+        steps: [
+          step('a', [], aWhen ? { when: aWhen } : {}),
+          step('b', ['a'], { when: bWhen }),
+          step('c', ['a', 'b']),
+        ],
+      });
+
+    it('launches a step that a skip made ready in the same call, so the skipjoin spec completes', () => {
+      const run = new RunState('r', { spec: skipjoin('false'), input: {}, startedAt: t0 });
+      expect(ids(run.launchReady(t0))).toEqual(['a']);
+      run.complete('a', 'A', 1, at(1));
+      expect(ids(run.launchReady(at(1)))).toEqual(['c']);
+      expect(run.stepStatus('b')).toBe('skipped');
+      expect(run.stepStatus('c')).toBe('running');
+      expect(run.launchReady(at(1))).toEqual([]);
+    });
+
+    it('skips a step whose parents were both skipped by their conditions', () => {
+      const run = new RunState('r', { spec: skipjoin('false', 'false'), input: {}, startedAt: t0 });
+      expect(run.launchReady(t0)).toEqual([]);
+      expect(run.active).toBe(0);
+      run.finish(at(1));
+      expect(run.snapshot().steps.map((s) => [s.id, s.status])).toEqual([
+        ['a', 'skipped'],
+        ['b', 'skipped'],
+        ['c', 'skipped'],
+      ]);
+      expect(run.snapshot().status).toBe('completed');
+    });
+
+    it('starts approvals whatever maxParallel, and tools only within it', () => {
+      const wide = spec({
+        maxParallel: 1,
+        steps: [step('a'), step('b'), { id: 'gate', kind: 'approval' }],
+      });
+      const run = new RunState('r', { spec: wide, input: {}, startedAt: t0 });
+      expect(ids(run.launchReady(t0))).toEqual(['a', 'gate']);
+      expect(run.stepStatus('gate')).toBe('waiting');
+      expect(run.stepStatus('b')).toBe('pending');
+    });
+
+    it('fails the step whose condition cannot be evaluated, and starts nothing more', () => {
+      const run = new RunState('r', {
+        spec: spec({ steps: [step('a', [], { when: 'input.missing == 1' }), step('b')] }),
+        input: {},
+        startedAt: t0,
+      });
+      expect(run.launchReady(t0)).toEqual([]);
+      expect(run.stepStatus('a')).toBe('failed');
+      expect(run.failsFast).toBe(true);
+    });
+  });
+});
+
+describe('RunState budget holds', () => {
+  const budgeted = (usd: number) =>
+    new RunState('r', {
+      spec: Spec.parse({ name: 'b', budget: { usd }, steps: [{ id: 'a', kind: 'tool', tool: 'noop' }] }),
+      input: {},
+      startedAt: t0,
+    });
+
+  it('lets a call go alone whatever its estimate, and a second only if both fit', () => {
+    const run = budgeted(1);
+    expect(run.holdFits(5)).toBe(true);
+    const first = run.hold(0.6);
+    expect(run.holdFits(0.5)).toBe(false);
+    expect(run.holdFits(0.4)).toBe(true);
+    expect(run.heldUsd()).toBe(0.6);
+    expect(run.heldUsd(first)).toBe(0);
+  });
+
+  it('settles a hold and its real cost in one step', () => {
+    const run = budgeted(1);
+    const first = run.hold(0.6);
+    run.hold(0.3);
+    run.settleHold(first, 0.1);
+    expect(run.costUsd).toBe(0.1);
+    expect(run.heldUsd()).toBe(0.3);
+    expect(run.holdFits(0.6)).toBe(true);
+    expect(run.holdFits(0.7)).toBe(false);
+  });
+
+  it('never refuses a run without a budget', () => {
+    const run = new RunState('r', { spec: diamond, input: {}, startedAt: t0 });
+    run.hold(1e9);
+    expect(run.holdFits(1e9)).toBe(true);
+  });
 });

@@ -1,4 +1,5 @@
-import type { ExpressionContext } from './expressions';
+import ms from 'ms';
+import { evaluateExpression, StoredValueNeeded, type ExpressionContext } from './expressions';
 import {
   RunStatus,
   StepStatus,
@@ -7,17 +8,19 @@ import {
   type RunSnapshot,
   type SharedContextSnapshot,
   type AgentMessage,
+  type Compensable,
   type StepSnapshot,
 } from './run-snapshot';
 import { SharedContext, type PendingReview } from './shared-context';
 import type { RunInput, Spec, Step } from './spec';
-import { resolveTemplates } from './template';
+import { bareExpression, resolveTemplates } from './template';
 
 type StepRecord = Omit<StepSnapshot, 'id' | 'kind' | 'tool'>;
 
 /** Everything a run needs to go on in a new workflow execution after continue-as-new. */
 export type CarriedState = {
-  spec: Spec;
+  /** Absent under `bounded-state`: the spec travels once, as the workflow's own `spec` argument. */
+  spec?: Spec;
   input: RunInput;
   startedAt: string;
   records: Record<string, StepRecord>;
@@ -27,7 +30,11 @@ export type CarriedState = {
   costUsd: number;
   context?: SharedContextSnapshot;
   messages?: AgentMessage[];
+  children?: Record<string, ChildRun[]>;
 };
+
+/** A completed child run that has something to undo: the parent compensates it when the parent fails. */
+export type ChildRun = { workflowId: string; input: RunInput; compensable: Compensable[] };
 
 const settled: readonly string[] = [StepStatus.Completed, StepStatus.Skipped];
 const active: readonly string[] = [StepStatus.Running, StepStatus.Waiting];
@@ -51,13 +58,21 @@ export class RunState {
   private cost = 0;
   private shared = new SharedContext();
   private messages: AgentMessage[] = [];
+  private readonly children = new Map<string, ChildRun[]>();
+  /** True for runs under the `scheduler-v2` patch; the workflow sets it once, at the start. */
+  v2 = false;
+  /**
+   * Whether a condition that reads a stored value (a blob reference) fails its step with a clear error,
+   * rather than reading the reference as a plain object; the workflow asks its `bounded-state` patch.
+   */
+  refusesStoredValues: () => boolean = () => true;
   spec: Spec;
   readonly input: RunInput;
   private readonly startedAt: string;
 
   constructor(
     readonly runId: string,
-    from: { spec: Spec; input: RunInput; startedAt: Date } | CarriedState,
+    from: { spec: Spec; input: RunInput; startedAt: Date } | (CarriedState & { spec: Spec }),
   ) {
     this.spec = from.spec;
     this.input = from.input;
@@ -70,6 +85,7 @@ export class RunState {
       if (from.context) this.shared = SharedContext.from(from.context);
       this.messages = [...(from.messages ?? [])];
       for (const [id, record] of Object.entries(from.records)) this.records.set(id, { ...record });
+      for (const [id, runs] of Object.entries(from.children ?? {})) this.children.set(id, [...runs]);
     } else {
       this.startedAt = from.startedAt.toISOString();
     }
@@ -99,6 +115,11 @@ export class RunState {
     return this.ending !== undefined;
   }
 
+  /** True once a step failed in a spec that fails fast: the steps still in flight are cancelled. */
+  get failsFast(): boolean {
+    return this.ending === RunStatus.Failed && this.spec.onFailure !== 'finish-running';
+  }
+
   get isPaused(): boolean {
     return this.paused;
   }
@@ -124,7 +145,8 @@ export class RunState {
 
   /**
    * Steps whose dependencies have all settled, within the run's parallelism bound. Steps fed only by
-   * skipped steps are skipped here; the workflow evaluates each returned step's `when`.
+   * skipped steps are skipped here; the caller begins each returned step. The scheduler of runs
+   * recorded before `scheduler-v2`; newer runs use launchReady.
    */
   takeReady(now: Date): Step[] {
     if (this.stopping || this.paused || this.finalStatus) return [];
@@ -150,6 +172,86 @@ export class RunState {
       .slice(0, room);
   }
 
+  /**
+   * Begins every step that can begin now and answers those that run. Skips are settled first, to a
+   * fixpoint (a skip can make other steps ready, or skipped), so nothing waits for an event that will
+   * never come; then ready steps start in spec order within maxParallel. An approval waiting for a
+   * decision does not count against maxParallel.
+   */
+  launchReady(now: Date): Step[] {
+    if (this.stopping || this.paused || this.finalStatus) return [];
+    const isReady = (step: Step) =>
+      this.record(step.id).status === StepStatus.Pending &&
+      step.dependsOn.every((dependency) => settled.includes(this.record(dependency).status));
+    for (let changed = true; changed;) {
+      changed = false;
+      for (const step of this.spec.steps) {
+        if (!isReady(step)) continue;
+        const fedOnlyBySkips =
+          step.dependsOn.length > 0 &&
+          step.dependsOn.every((dependency) => this.record(dependency).status === StepStatus.Skipped);
+        const runs = fedOnlyBySkips ? false : this.conditionHolds(step, now);
+        if (this.stopping) return [];
+        if (!runs) {
+          this.skip(step.id, now);
+          changed = true;
+        }
+      }
+    }
+    let room = Math.max(0, this.spec.maxParallel - this.running);
+    const launched: Step[] = [];
+    for (const step of this.spec.steps) {
+      if (!isReady(step) || (step.kind !== 'approval' && room-- <= 0)) continue;
+      this.launch(step, now);
+      launched.push(step);
+    }
+    return launched;
+  }
+
+  /**
+   * Moves a ready step out of pending: skipped when its `when` is not true, failed when the condition
+   * cannot be evaluated, waiting for an approval, running otherwise. Answers whether it should run.
+   */
+  begin(stepId: string, now: Date): boolean {
+    const step = this.step(stepId);
+    if (!this.conditionHolds(step, now)) {
+      if (!this.stopping) this.skip(stepId, now);
+      return false;
+    }
+    this.launch(step, now);
+    return true;
+  }
+
+  /** Whether a step's `when` holds; a condition that cannot be evaluated fails the step. */
+  private conditionHolds(step: Step, now: Date): boolean {
+    if (step.when === undefined) return true;
+    const expression = bareExpression(step.when);
+    try {
+      try {
+        return evaluateExpression(expression, this.expressionContext()) === true;
+      } catch (err) {
+        // Runs recorded before `bounded-state` read a stored value's reference as a plain object.
+        if (!(err instanceof StoredValueNeeded) || this.refusesStoredValues()) throw err;
+        return evaluateExpression(expression, this.expressionContext(), { plainRefs: true }) === true;
+      }
+    } catch (err) {
+      this.fail(step.id, (err as Error).message, undefined, now);
+      return false;
+    }
+  }
+
+  private launch(step: Step, now: Date): void {
+    if (step.kind === 'approval') {
+      const { message, timeout } = step.with;
+      this.wait(step.id, now, {
+        ...(message && { message }),
+        ...(timeout && { deadline: new Date(now.getTime() + ms(timeout)).toISOString() }),
+      });
+    } else {
+      this.start(step.id, now);
+    }
+  }
+
   /** What expressions see: the input, and each settled step's status and output. */
   expressionContext(extra: Pick<ExpressionContext, 'item' | 'index'> = {}): ExpressionContext {
     const steps: ExpressionContext['steps'] = {};
@@ -169,6 +271,45 @@ export class RunState {
     if (usd === 0) return;
     this.cost += usd;
     this.changes += 1;
+  }
+
+  /**
+   * What calls in flight hold of the budget, by the key of the call: a hold is taken before a call
+   * and settled after it, so two parallel calls never both pass a budget that only one fits.
+   */
+  private readonly holds = new Map<number, number>();
+  private nextHold = 0;
+
+  /** Whether a call of `usd` fits beside the spend and the other holds, or no other call is in flight. */
+  holdFits(usd: number): boolean {
+    if (this.spec.budget === undefined || this.holds.size === 0) return true;
+    // A cent's billionth of slack, so sums of float costs never refuse what exactly fits.
+    return usd <= this.freeUsd() + 1e-11;
+  }
+
+  /** What the budget has left beside the spend and every hold (Infinity without a budget). */
+  freeUsd(): number {
+    return (this.spec.budget?.usd ?? Infinity) - this.cost - this.heldUsd();
+  }
+
+  /** Holds `usd` for one call; the returned key settles it. */
+  hold(usd: number): number {
+    const key = this.nextHold++;
+    this.holds.set(key, usd);
+    return key;
+  }
+
+  /** Ends a call's hold and counts what the call really cost, in one step. */
+  settleHold(key: number, costUsd: number): void {
+    this.holds.delete(key);
+    this.addCost(costUsd);
+  }
+
+  /** The sum the calls in flight hold, besides the call of `exceptKey`. */
+  heldUsd(exceptKey?: number): number {
+    let sum = 0;
+    for (const [key, usd] of this.holds) if (key !== exceptKey) sum += usd;
+    return sum;
   }
 
   /** Keeps a question an agent asked another, with its answer. */
@@ -306,7 +447,34 @@ export class RunState {
     return [...this.completionOrder]
       .reverse()
       .map((id) => this.step(id))
-      .filter((step) => step.compensate !== undefined || step.kind === 'agent');
+      .filter(
+        (step) =>
+          step.compensate !== undefined ||
+          step.kind === 'agent' ||
+          (step.kind === 'subworkflow' && this.children.has(step.id)),
+      );
+  }
+
+  /** Keeps what a completed child run will need undone if this run fails. */
+  recordChild(stepId: string, child: ChildRun): void {
+    if (child.compensable.length === 0) return;
+    this.children.set(stepId, [...(this.children.get(stepId) ?? []), child]);
+  }
+
+  /** The child runs a subworkflow step completed that have compensations, in the order they ended. */
+  childRuns(stepId: string): ChildRun[] {
+    return this.children.get(stepId) ?? [];
+  }
+
+  /**
+   * What a parent needs to undo this run: the completed steps that have a compensation, with their
+   * outputs, in completion order.
+   */
+  compensable(): Compensable[] {
+    const withUndo = new Set(this.compensationPlan().map((step) => step.id));
+    return this.completionOrder
+      .filter((id) => withUndo.has(id))
+      .map((stepId) => ({ stepId, output: this.record(stepId).output ?? null }));
   }
 
   /** A completed step's output, for its compensation. */
@@ -362,7 +530,7 @@ export class RunState {
     this.changes += 1;
   }
 
-  carry(): CarriedState {
+  carry(): CarriedState & { spec: Spec } {
     return {
       spec: this.spec,
       input: this.input,
@@ -374,6 +542,7 @@ export class RunState {
       costUsd: this.cost,
       context: this.shared.snapshot(),
       messages: this.messages,
+      children: Object.fromEntries(this.children),
     };
   }
 
@@ -397,6 +566,7 @@ export class RunState {
       messages: this.messages.map((message) => ({ ...message })),
       ...(this.output !== undefined && { output: this.output }),
       ...(this.error !== undefined && { error: this.error }),
+      ...(this.finalStatus === RunStatus.Completed && this.v2 && { compensable: this.compensable() }),
     };
   }
 

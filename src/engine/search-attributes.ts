@@ -6,4 +6,18 @@ export const TroupeAgents = defineSearchAttributeKey('TroupeAgents', SearchAttri
 export const TroupeCost = defineSearchAttributeKey('TroupeCost', SearchAttributeType.DOUBLE);
 export const TroupeGoal = defineSearchAttributeKey('TroupeGoal', SearchAttributeType.TEXT);
 
-export const troupeSearchAttributes = [TroupeStatus, TroupeAgents, TroupeCost, TroupeGoal];
+/** Chat sessions: their title and when they last changed (their cost is TroupeCost). */
+export const TroupeTitle = defineSearchAttributeKey('TroupeTitle', SearchAttributeType.TEXT);
+export const TroupeLastActivity = defineSearchAttributeKey(
+  'TroupeLastActivity',
+  SearchAttributeType.DATETIME,
+);
+
+export const troupeSearchAttributes = [
+  TroupeStatus,
+  TroupeAgents,
+  TroupeCost,
+  TroupeGoal,
+  TroupeTitle,
+  TroupeLastActivity,
+];

@@ -117,6 +117,53 @@ describe('parseSpec', () => {
   });
 });
 
+describe('schema and graph errors together', () => {
+  it('names a missing kind and an unknown dependency in one answer', () => {
+    const result = parseSpec({ name: 'bad', steps: [{ id: 'a', dependsOn: ['nope'] }] });
+    expect(!result.ok && describeIssues(result.issues, ['spec'])).toBe(
+      [
+        'spec.steps[0].kind: kind must be one of: "tool", "model", "agent", "approval", "wait", "subworkflow", "plan"',
+        'spec.steps[0].dependsOn[0]: step "a" depends on "nope", which is not a step in this spec',
+      ].join('\n'),
+    );
+  });
+
+  it('names a cycle and a missing tool in one answer', () => {
+    const result = parseSpec({
+      name: 'bad',
+      steps: [{ id: 'a', kind: 'tool', dependsOn: ['b'], with: { run: 'true' } }, step('b', ['a'])],
+    });
+    expect(!result.ok && result.issues).toEqual([
+      { path: ['steps', 0, 'tool'], message: 'tool must be one of: "shell", "noop"' },
+      { path: ['steps', 0, 'dependsOn'], message: 'dependency cycle: a -> b -> a' },
+    ]);
+  });
+
+  it('checks the graph of a child spec inside a spec the schema refused', () => {
+    const result = parseSpec({
+      name: 'bad',
+      colour: 'red',
+      steps: [
+        {
+          id: 'sub',
+          kind: 'subworkflow',
+          with: { spec: { name: 'c', steps: [{ id: 'x', dependsOn: ['x'] }] } },
+        },
+      ],
+    });
+    expect(!result.ok && result.issues.map((issue) => describeIssues([issue]))).toEqual([
+      'steps[0].with.spec.steps[0].kind: kind must be one of: "tool", "model", "agent", "approval", "wait", "subworkflow", "plan"',
+      'colour: unknown field "colour"',
+      'steps[0].with.spec.steps[0].dependsOn[0]: step "x" depends on itself',
+    ]);
+  });
+
+  it('skips the graph checks when the ids or dependsOn do not parse', () => {
+    const result = parseSpec({ name: 'bad', steps: [{ id: 'a', dependsOn: 'b' }, { dependsOn: ['a'] }] });
+    expect(!result.ok && result.issues.every((issue) => !/depends on|cycle/.test(issue.message))).toBe(true);
+  });
+});
+
 describe('agent steps', () => {
   it('names an agent the registry does not have, and the agents it does', () => {
     const spec = {

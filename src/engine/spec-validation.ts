@@ -1,6 +1,8 @@
-import { parseDocument } from 'yaml';
-import type { z } from 'zod';
+import { z } from 'zod';
+import { checkPendingLimits } from './pending-limits';
 import { Spec, StepKind, ToolName, type Step } from './spec';
+import { checkDeclarations, checkInput, inputsRead } from './spec-inputs';
+import { checkUntrustedData, parseUntrustedYaml } from './untrusted-data';
 import { bareExpression, findReferences, formatPath, hasTemplate, type Reference } from './template';
 
 /** One problem in a spec, with the path to the field that has it. */
@@ -18,26 +20,18 @@ export type SpecContext = {
 };
 
 export function parseSpec(source: unknown, context: SpecContext = {}): SpecParseResult {
-  let raw = source;
-  if (typeof source === 'string') {
-    const document = parseDocument(source, { merge: true });
-    if (document.errors.length > 0) {
-      return {
-        ok: false,
-        issues: document.errors.slice(0, 3).map((error) => {
-          const at = error.linePos?.[0];
-          const where = at ? ` at line ${at.line}, column ${at.col}` : '';
-          const reason = (error.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
-          return { path: [], message: `the spec is not valid YAML${where}: ${reason}` };
-        }),
-      };
-    }
-    raw = document.toJS();
-  }
-  const parsed = Spec.safeParse(raw);
-  if (!parsed.success) return { ok: false, issues: parsed.error.issues.flatMap(fromZodIssue) };
+  const raw = typeof source === 'string' ? parseUntrustedYaml(source) : checkedData(source);
+  if (!raw.ok) return raw;
+  const parsed = Spec.safeParse(raw.value);
+  if (!parsed.success)
+    return { ok: false, issues: [...parsed.error.issues.flatMap(fromZodIssue), ...checkSkeleton(raw.value)] };
   const issues = [...checkGraph(parsed.data), ...checkAgents(parsed.data, context.agents)];
   return issues.length > 0 ? { ok: false, issues } : { ok: true, spec: parsed.data };
+}
+
+function checkedData(value: unknown): { ok: true; value: unknown } | { ok: false; issues: SpecIssue[] } {
+  const issues = checkUntrustedData(value);
+  return issues.length > 0 ? { ok: false, issues } : { ok: true, value };
 }
 
 /** Turns zod's issues into Troupe's, naming each unknown field by its own path. */
@@ -56,10 +50,48 @@ export function fromZodIssue(issue: z.core.$ZodIssue): SpecIssue[] {
   return [{ path, message: issue.message }];
 }
 
-function checkGraph(spec: Spec): SpecIssue[] {
+/**
+ * What the graph checks need of a spec: each step's id and dependsOn. A spec that fails the schema
+ * elsewhere (a step without `kind`, a missing `tool`) still has its graph checked when these parse, so
+ * the user learns of a cycle in the same answer as the schema errors, not after fixing them.
+ */
+const SkeletonStep = z.object({
+  id: z.string(),
+  dependsOn: z.array(z.string()).default([]),
+  kind: z.unknown().optional(),
+  with: z.unknown().optional(),
+});
+const Skeleton = z.object({ steps: z.array(SkeletonStep) });
+type SkeletonStep = Pick<z.infer<typeof SkeletonStep>, 'id' | 'dependsOn'>;
+
+/** The id-and-dependsOn checks of a spec the schema refused, and of the child specs inside it. */
+function checkSkeleton(raw: unknown): SpecIssue[] {
+  const skeleton = Skeleton.safeParse(raw);
+  if (!skeleton.success) return [];
+  const { steps } = skeleton.data;
+  const children = steps.flatMap((step, index) => {
+    const child = step.kind === StepKind.Subworkflow && isRecord(step.with) ? step.with.spec : undefined;
+    if (!isRecord(child)) return [];
+    const parsed = Spec.safeParse(child);
+    const issues = parsed.success ? checkGraph(parsed.data) : checkSkeleton(child);
+    return issues.map((issue) => ({ ...issue, path: ['steps', index, 'with', 'spec', ...issue.path] }));
+  });
+  return [...checkDependencies(steps).issues, ...children];
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Duplicate ids, unknown or self dependencies, and cycles: everything that needs only ids and dependsOn. */
+function checkDependencies(steps: readonly SkeletonStep[]): {
+  issues: SpecIssue[];
+  indexById: Map<string, number>;
+  acyclic: boolean;
+} {
   const issues: SpecIssue[] = [];
   const indexById = new Map<string, number>();
-  spec.steps.forEach((step, index) => {
+  steps.forEach((step, index) => {
     const first = indexById.get(step.id);
     if (first === undefined) {
       indexById.set(step.id, index);
@@ -70,7 +102,7 @@ function checkGraph(spec: Spec): SpecIssue[] {
       });
     }
   });
-  spec.steps.forEach((step, index) => {
+  steps.forEach((step, index) => {
     step.dependsOn.forEach((dependency, position) => {
       if (!indexById.has(dependency)) {
         issues.push({
@@ -85,12 +117,18 @@ function checkGraph(spec: Spec): SpecIssue[] {
       }
     });
   });
-  const cycles = findCycles(spec.steps);
+  const cycles = findCycles(steps);
   for (const cycle of cycles) {
     const index = indexById.get(cycle[0] ?? '') ?? 0;
     issues.push({ path: ['steps', index, 'dependsOn'], message: `dependency cycle: ${cycle.join(' -> ')}` });
   }
-  spec.steps.forEach((step, index) => issues.push(...checkStep(step, index, spec, cycles.length === 0)));
+  return { issues, indexById, acyclic: cycles.length === 0 };
+}
+
+function checkGraph(spec: Spec): SpecIssue[] {
+  const { issues, indexById, acyclic } = checkDependencies(spec.steps);
+  spec.steps.forEach((step, index) => issues.push(...checkStep(step, index, spec, acyclic)));
+  issues.push(...checkDeclarations(spec.inputs), ...checkInputReads(spec), ...checkPendingLimits(spec));
   spec.steps.forEach((step, index) => {
     if (step.kind === StepKind.Plan && step.foreach)
       issues.push({
@@ -109,6 +147,47 @@ function checkGraph(spec: Spec): SpecIssue[] {
       }
     }
   }
+  return issues;
+}
+
+/**
+ * With declared inputs, every `input.<name>` a template or condition reads must be declared (a typo
+ * would fail only mid-run), and a child spec's input must give what the child requires.
+ */
+function checkInputReads(spec: Spec): SpecIssue[] {
+  const issues: SpecIssue[] = [];
+  const declared = spec.inputs;
+  const check = (references: Reference[], at: (string | number)[]) => {
+    if (!declared) return;
+    for (const reference of references) {
+      for (const name of inputsRead(reference.expression)) {
+        if (name in declared) continue;
+        const names = Object.keys(declared);
+        issues.push({
+          path: [...at, ...reference.at],
+          message: `\${{ ${reference.expression} }} reads input "${name}", which the spec does not declare (its inputs: ${names.join(', ') || 'none'})`,
+        });
+      }
+    }
+  };
+  const bare = (text: string) => `\${{ ${bareExpression(text)} }}`;
+  spec.steps.forEach((step, index) => {
+    const at = ['steps', index];
+    if (step.when !== undefined) check(findReferences(bare(step.when), ['when']), at);
+    if (step.foreach) check(findReferences(bare(step.foreach.items), ['foreach']), at);
+    if (step.publish) check(findReferences(step.publish, ['publish']), at);
+    if (step.compensate) check(findReferences(step.compensate.with, ['compensate', 'with']), at);
+    if (step.kind !== StepKind.Subworkflow) {
+      check(findReferences(step.with, ['with']), at);
+      return;
+    }
+    check(findReferences(step.with.input, ['with', 'input']), at);
+    const given = checkInput(step.with.spec.inputs, step.with.input ?? {}, { templated: true });
+    if (!given.ok)
+      for (const issue of given.issues)
+        issues.push({ ...issue, path: [...at, 'with', 'input', ...issue.path] });
+  });
+  check(findReferences(spec.output, ['output']), []);
   return issues;
 }
 
@@ -221,7 +300,7 @@ function ancestorsOf(id: string, steps: Step[]): Set<string> {
 }
 
 /** Each dependency cycle once, as the ids along it with the first repeated at the end. */
-export function findCycles(steps: Pick<Step, 'id' | 'dependsOn'>[]): string[][] {
+export function findCycles(steps: readonly Pick<Step, 'id' | 'dependsOn'>[]): string[][] {
   const byId = new Map(steps.map((step) => [step.id, step]));
   const state = new Map<string, 'visiting' | 'done'>();
   const cycles: string[][] = [];

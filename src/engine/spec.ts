@@ -1,6 +1,7 @@
 import type { StringValue } from 'ms';
 import { z } from 'zod';
 import { ModelStepInput } from '../models/model-step-input';
+import { InputDeclarations } from './spec-inputs';
 
 /**
  * The spec language. This zod schema is its single source of truth: the API, the workflow, the JSON
@@ -34,6 +35,8 @@ export const ShellToolInput = z.strictObject({
     )
     .optional(),
   stdin: z.unknown().optional(),
+  /** The script may use the network; without it, its sandbox has none. */
+  network: z.boolean().optional(),
 });
 export type ShellToolInput = z.infer<typeof ShellToolInput>;
 
@@ -83,6 +86,13 @@ const NoopCall = z.strictObject({
 export const Compensation = z.discriminatedUnion('tool', [ShellCall, NoopCall]);
 export type Compensation = z.infer<typeof Compensation>;
 
+/**
+ * Temporal's default cap on a workflow's pending activities, and on its pending child workflows
+ * (dynamic config limit.numPendingActivities.error and limit.numPendingChildExecutions.error). Steps in
+ * flight never exceed it: maxParallel and a foreach's parallelism are held under it.
+ */
+export const TEMPORAL_PENDING_LIMIT = 2000;
+
 const stepBase = {
   id: StepId,
   description: z.string().optional(),
@@ -92,7 +102,14 @@ const stepBase = {
   foreach: z
     .strictObject({
       items: z.string().min(1),
-      parallelism: z.number().int().min(1).max(1000).default(10),
+      parallelism: z
+        .number()
+        .int()
+        .min(1)
+        .max(TEMPORAL_PENDING_LIMIT, {
+          message: `foreach.parallelism is at most ${TEMPORAL_PENDING_LIMIT}: Temporal allows ${TEMPORAL_PENDING_LIMIT} pending activities and ${TEMPORAL_PENDING_LIMIT} pending child workflows per workflow (limit.numPendingActivities.error, limit.numPendingChildExecutions.error)`,
+        })
+        .default(10),
     })
     .optional(),
   /**
@@ -194,8 +211,21 @@ const specFields = {
     .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'a spec name has letters, digits, _, . and -')
     .max(100),
   description: z.string().max(2000).optional(),
+  /**
+   * What a run takes: each input's type, whether it is required (by default, when it has no default),
+   * its default and a description. POST /api/runs and `troupe run` check the input against these before
+   * anything starts; a spec without `inputs` takes any input.
+   */
+  inputs: InputDeclarations.optional(),
   output: z.unknown().optional(),
-  maxParallel: z.number().int().min(1).max(1000).default(10),
+  maxParallel: z
+    .number()
+    .int()
+    .min(1)
+    .max(TEMPORAL_PENDING_LIMIT, {
+      message: `maxParallel is at most ${TEMPORAL_PENDING_LIMIT}: Temporal allows ${TEMPORAL_PENDING_LIMIT} pending activities and ${TEMPORAL_PENDING_LIMIT} pending child workflows per workflow (limit.numPendingActivities.error, limit.numPendingChildExecutions.error)`,
+    })
+    .default(10),
   budget: z.strictObject({ usd: z.number().nonnegative() }).optional(),
   /** Temporal's priority key: 1 is the most urgent, 5 the least. */
   priority: z.number().int().min(1).max(5).optional(),
@@ -205,6 +235,11 @@ const specFields = {
    * reviewer agent judges the later value against the earlier one.
    */
   contextPolicy: z.enum(['last-writer', 'merge', 'reviewer']).default('last-writer'),
+  /**
+   * What a failing step does to the steps still running: `fail-fast` cancels them before the
+   * compensations run; `finish-running` lets them finish first.
+   */
+  onFailure: z.enum(['fail-fast', 'finish-running']).optional(),
 };
 
 export const SubworkflowStep = z.strictObject({

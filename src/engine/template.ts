@@ -1,4 +1,13 @@
-import { checkExpression, evaluateExpression, stepsRead, type ExpressionContext } from './expressions';
+import { blobPaths } from './blob-ref';
+import { formatPathOf } from './value-path';
+import {
+  checkExpression,
+  evaluateExpression,
+  stepsRead,
+  StoredValueNeeded,
+  type EvaluateOptions,
+  type ExpressionContext,
+} from './expressions';
 
 /**
  * `${{ expression }}` templates in step inputs and outputs. The expression is CEL (see expressions.ts);
@@ -58,18 +67,29 @@ export function bareExpression(text: string): string {
  * Replaces templates with values from the context. A string that is exactly one template becomes the
  * value itself (objects stay objects); templates inside longer strings are interpolated as text.
  */
-export function resolveTemplates(value: unknown, context: ExpressionContext): unknown {
+export function resolveTemplates(
+  value: unknown,
+  context: ExpressionContext,
+  options: EvaluateOptions = {},
+): unknown {
   if (typeof value === 'string') {
     const whole = WHOLE.exec(value);
-    if (whole) return evaluateExpression((whole[1] ?? '').trim(), context);
-    return value.replace(TEMPLATE_OR_ESCAPE, (_match, expression: string | undefined) =>
-      expression === undefined ? '${{' : asText(evaluateExpression(expression.trim(), context)),
-    );
+    if (whole) return evaluateExpression((whole[1] ?? '').trim(), context, options);
+    return value.replace(TEMPLATE_OR_ESCAPE, (_match, expression: string | undefined) => {
+      if (expression === undefined) return '${{';
+      const part = evaluateExpression(expression.trim(), context, options);
+      // Text around a stored value needs the value itself, not its reference.
+      const stored = options.plainRefs
+        ? []
+        : blobPaths(part).map((path) => `${expression.trim()}${formatPathOf(path)}`);
+      if (stored.length > 0) throw new StoredValueNeeded(expression.trim(), stored);
+      return asText(part);
+    });
   }
-  if (Array.isArray(value)) return value.map((item) => resolveTemplates(item, context));
+  if (Array.isArray(value)) return value.map((item) => resolveTemplates(item, context, options));
   if (isPlainObject(value)) {
     return Object.fromEntries(
-      Object.entries(value).map(([key, item]) => [key, resolveTemplates(item, context)]),
+      Object.entries(value).map(([key, item]) => [key, resolveTemplates(item, context, options)]),
     );
   }
   return value;

@@ -5,6 +5,7 @@ import {
   paced,
   plan,
   readJson,
+  recordRequest,
   sendJson,
   SIMULATED_PREFIX,
   tokens,
@@ -60,10 +61,11 @@ export async function handleOllama(
   const messages = body.messages ?? [];
   const prompt = [...messages].reverse().find((message) => message.role === 'user')?.content ?? '';
   const agent = header(req, 'x-troupe-agent');
-  state.requests.push({ api: 'ollama', path, model: body.model, ...(agent && { agent }), prompt });
+  const toolResult = [...messages].reverse().find((message) => message.role === 'tool')?.content;
+  recordRequest(state, res, { api: 'ollama', path, model: body.model, ...(agent && { agent }), prompt });
   const decided = await plan(
     state,
-    { model: body.model, agent, prompt },
+    { model: body.model, agent, prompt, ...(toolResult !== undefined && { toolResult }) },
     {
       schema: typeof body.format === 'object' ? body.format : undefined,
       json: body.format === 'json',

@@ -6,6 +6,7 @@ import {
   paced,
   plan,
   readJson,
+  recordRequest,
   sendJson,
   SIMULATED_PREFIX,
   tokens,
@@ -58,7 +59,10 @@ export async function handleOpenAI(
     [...body.messages].reverse().find((message) => message.role === 'user')?.content,
   );
   const agent = header(req, 'x-troupe-agent');
-  state.requests.push({
+  const toolResult = contentText(
+    [...body.messages].reverse().find((message) => message.role === 'tool')?.content,
+  );
+  recordRequest(state, res, {
     api: 'openai',
     path: `/v1${path}`,
     model: body.model,
@@ -67,7 +71,7 @@ export async function handleOpenAI(
   });
   const decided = await plan(
     state,
-    { model: body.model, agent, prompt },
+    { model: body.model, agent, prompt, toolResult },
     {
       schema: body.response_format?.json_schema?.schema,
       json: body.response_format?.type === 'json_object',

@@ -24,6 +24,9 @@ export type RecordedRequest = {
   model?: string;
   agent?: string;
   prompt?: string;
+  /** When the request arrived, and when the first byte of its answer left (epoch ms). */
+  receivedAt?: number;
+  firstByteAt?: number;
 };
 
 export type ServerState = {
@@ -31,6 +34,28 @@ export type ServerState = {
   seen: Map<string, number>;
   requests: RecordedRequest[];
 };
+
+/**
+ * Records a chat request with its timing: when it arrived and when its answer's first byte was written,
+ * so a benchmark can take the scripted model's own first-token time out of what it measures.
+ */
+export function recordRequest(state: ServerState, res: ServerResponse, request: RecordedRequest): void {
+  const record: RecordedRequest = { ...request, receivedAt: Date.now() };
+  state.requests.push(record);
+  const mark = () => {
+    record.firstByteAt ??= Date.now();
+  };
+  const write = res.write.bind(res) as (...args: unknown[]) => boolean;
+  const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+  res.write = ((...args: unknown[]) => {
+    mark();
+    return write(...args);
+  }) as typeof res.write;
+  res.end = ((...args: unknown[]) => {
+    mark();
+    return end(...args);
+  }) as typeof res.end;
+}
 
 /** Decides a request's fate from the script: hang, error, malformed body, or an answer. */
 export async function plan(

@@ -42,7 +42,7 @@ export const ReplyRule = Knobs.extend({
   match: z
     .strictObject({ model: Matcher.optional(), agent: Matcher.optional(), prompt: Matcher.optional() })
     .default({}),
-  /** Text; `{{model}}`, `{{agent}}` and `{{prompt}}` are filled in. */
+  /** Text; `{{model}}`, `{{agent}}`, `{{prompt}}` and `{{toolResult}}` (the last tool result) are filled in. */
   reply: z.string().optional(),
   /** An object answered as JSON text (for structured output). */
   json: z.unknown().optional(),
@@ -73,7 +73,13 @@ export function loadScript(path: string): FakeScript {
   return parsed.data;
 }
 
-export type Ask = { model: string; agent: string | undefined; prompt: string };
+export type Ask = {
+  model: string;
+  agent: string | undefined;
+  prompt: string;
+  /** The content of the conversation's last tool result, for `{{toolResult}}`. */
+  toolResult?: string;
+};
 
 export function matches(matcher: string | undefined, value: string | undefined): boolean {
   if (matcher === undefined) return true;
@@ -103,7 +109,8 @@ export function fillTemplate(text: string, ask: Ask): string {
   return text
     .replaceAll('{{model}}', ask.model)
     .replaceAll('{{agent}}', ask.agent ?? '')
-    .replaceAll('{{prompt}}', ask.prompt);
+    .replaceAll('{{prompt}}', ask.prompt)
+    .replaceAll('{{toolResult}}', ask.toolResult ?? '');
 }
 
 /** mulberry32 over (seed, model, n): the n-th draw for a model is the same on every run. */

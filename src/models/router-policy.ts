@@ -38,7 +38,16 @@ export type RouteRequirement = {
   maxOutputTokens?: number | undefined;
 };
 
-export type RouteCandidate = { modelId: string; provider: string; taskQueue: string; reason: string };
+export type RouteCandidate = {
+  modelId: string;
+  provider: string;
+  taskQueue: string;
+  reason: string;
+  /** A local model, served by the local-models pool. */
+  local?: boolean;
+  /** What one call is estimated to cost at most (its input, and the most output it may write). */
+  estimatedUsd?: number;
+};
 export type SkippedModel = { modelId: string; reason: string };
 export type RoutePlan = {
   policy: RoutingPolicy;
@@ -91,6 +100,8 @@ export function planRoute(
     provider: model.provider,
     taskQueue: model.taskQueue,
     reason: `${index === 0 ? 'first' : `fallback ${index}`} by ${policy}: ${describe(model, costUsd)}${note}`,
+    ...(model.local && { local: true }),
+    estimatedUsd: costUsd,
   }));
   return { policy, chain, skipped, reason: summarise(policy, requirement, usable, skipped) };
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { z } from 'zod';
 import { connectRedis, type RedisClient } from '../redis';
+import { foldChunks, inOrder, keepOpenText } from './token-backlog';
 
 /**
  * Tokens as a model writes them, from the worker that calls the model to the API that shows them.
@@ -74,6 +75,10 @@ export function tokenWriter(
   };
 }
 
+/** How long a run's backlog is kept after its last chunk, and how many chunks it holds at most. */
+const BACKLOG_TTL_S = 15 * 60;
+const BACKLOG_CHUNKS = 2_000;
+
 const runEvent = (runId: string) => `run:${runId}`;
 const ipcKey = 'troupeTokens';
 /** Set by `npm start` on its children: their IPC channel to the supervisor carries token chunks. */
@@ -86,29 +91,48 @@ export const TOKEN_IPC_ENV = 'TROUPE_TOKEN_IPC';
 class ProcessTokenBus implements TokenBus {
   private readonly events = new EventEmitter().setMaxListeners(0);
   private readonly ipc = process.env[TOKEN_IPC_ENV] === '1';
+  /** Each run's calls still streaming, their text so far: what a late subscriber is sent first. */
+  private readonly open = new Map<string, { calls: Map<string, TokenChunk>; at: number }>();
+  private sweptAt = Date.now();
 
   constructor() {
     if (!this.ipc) return;
     process.on('message', (message: unknown) => {
       if (!isTokenMessage(message)) return;
       const chunk = TokenChunk.safeParse(message[ipcKey]);
-      if (chunk.success) this.events.emit(runEvent(chunk.data.runId), chunk.data);
+      if (chunk.success) this.deliver(chunk.data);
     });
   }
 
   publish(chunk: TokenChunk): void {
-    this.events.emit(runEvent(chunk.runId), chunk);
+    this.deliver(chunk);
     if (this.ipc && process.connected)
       process.send?.({ [ipcKey]: chunk }, undefined, undefined, () => undefined);
   }
 
   subscribe(runId: string, listener: TokenListener): Promise<() => void> {
+    for (const chunk of this.open.get(runId)?.calls.values() ?? []) listener({ ...chunk });
     this.events.on(runEvent(runId), listener);
     return Promise.resolve(() => void this.events.off(runEvent(runId), listener));
   }
 
   close(): Promise<void> {
     return Promise.resolve();
+  }
+
+  private deliver(chunk: TokenChunk): void {
+    const now = Date.now();
+    const run = this.open.get(chunk.runId) ?? { calls: new Map<string, TokenChunk>(), at: now };
+    keepOpenText(run.calls, chunk);
+    run.at = now;
+    if (run.calls.size > 0) this.open.set(chunk.runId, run);
+    else this.open.delete(chunk.runId);
+    // A call whose worker died never sends its done chunk: now and then, forget runs that went quiet.
+    if (now - this.sweptAt > 60_000) {
+      this.sweptAt = now;
+      for (const [id, quiet] of this.open) if (now - quiet.at > BACKLOG_TTL_S * 1000) this.open.delete(id);
+    }
+    this.events.emit(runEvent(chunk.runId), chunk);
   }
 }
 
@@ -125,11 +149,15 @@ export function isTokenMessage(message: unknown): message is Record<typeof ipcKe
 }
 
 const channel = (runId: string) => `troupe:tokens:${runId}`;
+/** A Redis stream per run of the chunks sent lately, so a subscriber that comes late catches up. */
+const backlogKey = (runId: string) => `troupe:tokens:backlog:${runId}`;
 
 /**
- * Redis pub/sub: workers and API processes on any machine, one channel per run. Publishing never
- * queues while Redis is away (tokens that late are worth nothing); the subscriber connection opens on
- * the first subscribe, so workers, which only publish, hold one connection.
+ * Redis pub/sub: workers and API processes on any machine, one channel per run, and beside it a
+ * short stream of the run's recent chunks that a subscriber reads first, so a viewer that arrives
+ * (or reloads) while a call streams sees its text from the start. Publishing never queues while Redis
+ * is away (tokens that late are worth nothing); the subscriber connection opens on the first
+ * subscribe, so workers, which only publish, hold one connection.
  */
 class RedisTokenBus implements TokenBus {
   private sub: Promise<RedisClient> | undefined;
@@ -145,17 +173,45 @@ class RedisTokenBus implements TokenBus {
 
   publish(chunk: TokenChunk): void {
     if (!this.pub.isReady) return;
-    this.pub.publish(channel(chunk.runId), JSON.stringify(chunk)).catch(() => undefined);
+    const message = JSON.stringify(chunk);
+    const key = backlogKey(chunk.runId);
+    this.pub
+      .multi()
+      .publish(channel(chunk.runId), message)
+      .xAdd(
+        key,
+        '*',
+        { chunk: message },
+        {
+          TRIM: { strategy: 'MAXLEN', strategyModifier: '~', threshold: BACKLOG_CHUNKS },
+        },
+      )
+      .expire(key, BACKLOG_TTL_S)
+      .exec()
+      .catch(() => undefined);
   }
 
   async subscribe(runId: string, listener: TokenListener): Promise<() => void> {
+    const deliver = inOrder(listener);
+    // Live chunks that arrive while the backlog is read wait for it; `inOrder` drops the repeats.
+    let early: TokenChunk[] | undefined = [];
     const onMessage = (message: string) => {
       const chunk = TokenChunk.safeParse(parseJson(message));
-      if (chunk.success) listener(chunk.data);
+      if (!chunk.success) return;
+      if (early) early.push(chunk.data);
+      else deliver(chunk.data);
     };
     this.sub ??= connectRedis(this.url, 'the token stream');
     const sub = await this.sub;
     await sub.subscribe(channel(runId), onMessage);
+    const backlog = await this.pub.xRange(backlogKey(runId), '-', '+').catch(() => []);
+    const recorded = backlog.flatMap(({ message }) => {
+      const chunk = TokenChunk.safeParse(parseJson(message.chunk ?? ''));
+      return chunk.success ? [chunk.data] : [];
+    });
+    for (const chunk of foldChunks(recorded)) deliver(chunk);
+    for (const chunk of early) deliver(chunk);
+    early = undefined;
     return () => void sub.unsubscribe(channel(runId), onMessage).catch(() => undefined);
   }
 

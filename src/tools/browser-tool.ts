@@ -1,25 +1,19 @@
-import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
 import { z } from 'zod';
+import { launchConfinedChromium } from './confined-chromium';
 import { capText, defineTool, ToolError } from './tool-kit';
+import { allowVerdict, checkAddress } from './http-address';
 import { checkUrl } from './http-tools';
+import { routeThroughWorker } from './browser-transport';
 
-const chromiumFlags = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
+/** The most one resource of a page may weigh (a script, an image, the document itself). */
+const pageResourceBytes = 20 * 1024 * 1024;
 
 /**
- * Opens a page in the system Chromium (never a downloaded browser) with a fresh profile, and reports
- * its title, text, console errors and, if asked, a screenshot saved outside the workspace.
- * Requests to hosts off the allowlist are aborted, so a page cannot pull the agent elsewhere.
+ * Opens a page in the system Chromium (never a downloaded browser), inside the command sandbox with a
+ * fresh profile, and reports its title, text, console errors and, if asked, a screenshot saved outside
+ * the workspace. Requests to hosts off the allowlist are aborted, so a page cannot pull the agent elsewhere.
  */
 export const browseTool = defineTool({
   name: 'browse',
@@ -33,31 +27,25 @@ export const browseTool = defineTool({
   mutates: false,
   async run({ url, screenshot, waitMs }, { settings, signal, artifactsDir }) {
     const target = checkUrl(url, settings.httpAllowHosts);
+    await checkAddress(target, allowVerdict(target, settings.httpAllowHosts));
     if (!(await stat(settings.chromiumPath).catch(() => undefined))) {
       throw new ToolError(
         'no-browser',
         `browse: no Chromium at ${settings.chromiumPath}; install it (apt-get install chromium)`,
       );
     }
-    const profile = await mkdtemp(join(tmpdir(), 'troupe-chromium-'));
-    const context = await chromium.launchPersistentContext(profile, {
-      executablePath: settings.chromiumPath,
-      headless: true,
-      args: chromiumFlags,
-      timeout: settings.commandTimeoutMs,
+    const { context, unconfined, cleanup } = await launchConfinedChromium({
+      chromiumPath: settings.chromiumPath,
+      timeoutMs: settings.commandTimeoutMs,
     });
     const close = () => void context.close();
     signal.addEventListener('abort', close, { once: true });
     try {
-      await context.route('**/*', (route) => {
-        const scheme = route.request().url().split(':')[0];
-        if (scheme === 'data' || scheme === 'blob') return route.continue();
-        try {
-          checkUrl(route.request().url(), settings.httpAllowHosts);
-          return route.continue();
-        } catch {
-          return route.abort('blockedbyclient');
-        }
+      // Every request and WebSocket of the page is made by the worker, under http_fetch's rules.
+      await routeThroughWorker(context, {
+        allow: settings.httpAllowHosts,
+        maxBytes: pageResourceBytes,
+        signal,
       });
       const page = context.pages()[0] ?? (await context.newPage());
       const consoleErrors: string[] = [];
@@ -88,11 +76,12 @@ export const browseTool = defineTool({
         consoleErrors: consoleErrors.slice(0, 50),
         ...(screenshotPath && { screenshot: screenshotPath }),
         ...(truncated && { truncated }),
+        ...(unconfined && { unconfined }),
       };
     } finally {
       signal.removeEventListener('abort', close);
       await context.close().catch(() => undefined);
-      await rm(profile, { recursive: true, force: true });
+      await cleanup();
     }
   },
 });

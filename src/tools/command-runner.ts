@@ -1,21 +1,19 @@
-import { execFile, spawn } from 'node:child_process';
-import { basename } from 'node:path';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { exitCodeOf, killGroup, stopGroup } from './process-group';
-import type { ToolContext } from './tool-kit';
+import { runConfined, SandboxUnavailable, type ConfinedResult } from './sandbox';
+import { sandboxPath } from './sandbox-mounts';
+import { sandboxSettings } from './sandbox-settings';
+import { ToolError, type ToolContext } from './tool-kit';
 
-export type ProgramResult = {
-  exitCode: number;
-  stdout: string;
-  stderr: string;
-  timedOut?: true;
-  truncated?: true;
+export type ProgramResult = Omit<ConfinedResult, 'unconfined'> & {
   /** How the network was cut off for this command. */
   network: NetworkIsolation;
+  /** Set when TROUPE_SANDBOX=off ran the command without the sandbox. */
+  unconfined?: true;
 };
 
 export const NetworkIsolation = {
-  /** A fresh network namespace (`unshare -n`): only a down loopback, so nothing is reachable. */
+  /** A fresh network namespace (the sandbox's, or `unshare -n`): only loopback, nothing reachable. */
   Namespace: 'namespace',
   /** Proxy variables point at a closed port; a program that ignores them still has the network. */
   ProxyEnvOnly: 'proxy-env-only',
@@ -25,7 +23,7 @@ export type NetworkIsolation = (typeof NetworkIsolation)[keyof typeof NetworkIso
 
 let namespacePrefix: Promise<string[] | undefined> | undefined;
 
-/** Which `unshare` flags give a process no network here, if any (root: -n; rootless: -rn). */
+/** With the sandbox off: which `unshare` flags give a process no network here, if any (root: -n; rootless: -rn). */
 function detectNamespace(): Promise<string[] | undefined> {
   namespacePrefix ??= (async () => {
     for (const flags of [['-n'], ['-rn']]) {
@@ -44,7 +42,7 @@ function detectNamespace(): Promise<string[] | undefined> {
 export function scrubbedEnv(root: string): Record<string, string> {
   const deadProxy = 'http://127.0.0.1:9';
   return {
-    PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+    PATH: sandboxPath,
     HOME: root,
     LANG: 'C.UTF-8',
     CI: '1',
@@ -60,70 +58,35 @@ export function scrubbedEnv(root: string): Record<string, string> {
 }
 
 /**
- * Runs a program (argv, never a shell) in the workspace with a timeout, capped output, a scrubbed
- * environment and, unless `network` is true, no network. The whole process group is killed on
- * timeout or cancellation, so a hanging test runner leaves nothing behind.
+ * Runs a program (argv, never a shell) in the workspace's sandbox with a timeout, capped output, a
+ * scrubbed environment and, unless `network` is true, no network. Everything it starts dies on
+ * timeout, cancellation or the worker's death.
  */
 export async function runProgram(
   argv: readonly string[],
   context: ToolContext,
   options: { cwd?: string; timeoutMs?: number; network?: boolean; env?: Record<string, string> } = {},
 ): Promise<ProgramResult> {
-  const prefix = options.network ? undefined : await detectNamespace();
-  const network = options.network
+  const off = sandboxSettings().TROUPE_SANDBOX === 'off';
+  const allowed = options.network ?? context.settings.commandNetwork;
+  const prefix = allowed || !off ? undefined : await detectNamespace();
+  const isolation = allowed
     ? NetworkIsolation.Allowed
-    : prefix
+    : !off || prefix
       ? NetworkIsolation.Namespace
       : NetworkIsolation.ProxyEnvOnly;
-  const full = [...(prefix ?? []), ...argv];
-  const timeoutMs = options.timeoutMs ?? context.settings.commandTimeoutMs;
-  const cap = context.settings.maxOutputBytes;
-  return new Promise((resolve, reject) => {
-    const child = spawn(full[0] ?? 'true', full.slice(1), {
-      cwd: options.cwd ?? context.root,
-      env: { ...scrubbedEnv(context.root), ...options.env },
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const out = { stdout: [] as Buffer[], stderr: [] as Buffer[], bytes: 0, truncated: false };
-    const collect = (into: Buffer[]) => (chunk: Buffer) => {
-      const room = cap - out.bytes;
-      if (room <= 0) {
-        out.truncated = true;
-        return;
-      }
-      const kept = chunk.length > room ? chunk.subarray(0, room) : chunk;
-      if (kept.length < chunk.length) out.truncated = true;
-      into.push(kept);
-      out.bytes += kept.length;
-    };
-    child.stdout.on('data', collect(out.stdout));
-    child.stderr.on('data', collect(out.stderr));
-    let timedOut = false;
-    const stop = () => stopGroup(child, 1_000);
-    const timer = setTimeout(() => {
-      timedOut = true;
-      stop();
-    }, timeoutMs);
-    context.signal.addEventListener('abort', stop, { once: true });
-    child.on('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      context.signal.removeEventListener('abort', stop);
-      killGroup(child, 'SIGKILL');
-      if (context.signal.aborted) return reject(context.signal.reason as Error);
-      const note = timedOut ? `\n[${basename(argv[0] ?? '')} killed after ${timeoutMs} ms]` : '';
-      resolve({
-        exitCode: exitCodeOf(code, signal),
-        stdout: Buffer.concat(out.stdout).toString('utf8'),
-        stderr: Buffer.concat(out.stderr).toString('utf8') + note,
-        ...(timedOut && { timedOut: true as const }),
-        ...(out.truncated && { truncated: true as const }),
-        network,
-      });
-    });
+  const result = await runConfined({
+    argv: [...(prefix ?? []), ...argv],
+    workspace: context.root,
+    cwd: options.cwd ?? context.root,
+    env: { ...scrubbedEnv(context.root), ...context.env, ...options.env },
+    network: allowed,
+    signal: context.signal,
+    timeoutMs: options.timeoutMs ?? context.settings.commandTimeoutMs,
+    maxOutputBytes: context.settings.maxOutputBytes,
+  }).catch((err: unknown) => {
+    if (err instanceof SandboxUnavailable) throw new ToolError('sandbox-unavailable', err.message);
+    throw err;
   });
+  return { ...result, network: isolation };
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { runProgram, type ProgramResult } from './command-runner';
+import { hardenedGitArgv, hardenedGitEnv } from './git-safety';
 import { defineTool, ToolError, type ToolContext } from './tool-kit';
 import { resolveInWorkspace } from './workspace-path';
 
@@ -8,17 +9,16 @@ const identity = {
   GIT_AUTHOR_EMAIL: 'agent@troupe.invalid',
   GIT_COMMITTER_NAME: 'Troupe agent',
   GIT_COMMITTER_EMAIL: 'agent@troupe.invalid',
-  GIT_CONFIG_NOSYSTEM: '1',
-  GIT_CONFIG_GLOBAL: '/dev/null',
-  GIT_TERMINAL_PROMPT: '0',
 };
 
-/** No hooks and no fsmonitor: a file an agent wrote must not become a program git runs. */
-const hardening = ['-c', 'core.hooksPath=/dev/null', '-c', 'core.fsmonitor=false'];
-
-/** Runs the system git in the workspace; a failing git call becomes a tool error naming the command. */
+/**
+ * Runs the system git in the workspace's sandbox, hardened against what a command may have planted
+ * in .git (hooks, fsmonitor, filter drivers); a failing git call becomes a tool error naming it.
+ */
 export async function git(context: ToolContext, args: string[]): Promise<ProgramResult> {
-  const result = await runProgram(['git', ...hardening, ...args], context, { env: identity, network: true });
+  const network = context.settings.commandNetwork;
+  const env = { ...identity, ...hardenedGitEnv(network) };
+  const result = await runProgram(hardenedGitArgv(args), context, { env, network });
   if (result.exitCode !== 0) {
     throw new ToolError(
       'git-failed',
@@ -56,6 +56,7 @@ export const gitDiffTool = defineTool({
       'diff',
       '--no-color',
       '--no-ext-diff',
+      '--no-textconv',
       ...(staged ? ['--cached'] : []),
       ...(path ? ['--', path] : []),
     ];

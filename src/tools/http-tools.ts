@@ -1,5 +1,8 @@
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { z } from 'zod';
-import { capText, defineTool, ToolError } from './tool-kit';
+import { allowVerdict, checkedLookup, checkLiteralAddress, type AllowVerdict } from './http-address';
+import { defineTool, ToolError } from './tool-kit';
 
 /** True when the host is on the allowlist (exact, or `*.example.com` for its subdomains). */
 export function hostAllowed(host: string, allow: readonly string[]): boolean {
@@ -24,16 +27,82 @@ export function checkUrl(raw: string, allow: readonly string[]): URL {
       `refused URL "${raw}": only http and https are allowed (rule http-only)`,
     );
   }
-  if (!hostAllowed(url.hostname, allow)) {
+  if (allowVerdict(url, allow) === 'no') {
     throw new ToolError(
       'host-allowlist',
-      `refused URL "${raw}": host ${url.hostname} is not on the allowlist (rule host-allowlist; allowed: ${allow.join(', ')})`,
+      `refused URL "${raw}": host ${url.hostname} is not on the allowlist (rule host-allowlist; allowed: ${allow.join(', ') || 'none: set httpAllowHosts in TROUPE_TOOLS_FILE'})`,
     );
   }
   return url;
 }
 
-/** Fetches a URL on an allowed host; redirects are followed only to allowed hosts. */
+/** One request through a lookup that refuses inward addresses; the body is read up to `maxBytes`. */
+function fetchChecked(
+  url: URL,
+  {
+    method,
+    body,
+    headers,
+    signal,
+    maxBytes,
+    verdict,
+  }: {
+    method: string;
+    body: string | undefined;
+    headers: Record<string, string> | undefined;
+    signal: AbortSignal;
+    maxBytes: number;
+    verdict: AllowVerdict;
+  },
+): Promise<{
+  status: number;
+  location: string | undefined;
+  contentType: string;
+  text: string;
+  truncated: boolean;
+}> {
+  checkLiteralAddress(url, verdict);
+  const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      { method, headers, signal, lookup: checkedLookup(url.toString(), verdict) },
+      (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        let truncated = false;
+        res.on('data', (chunk: Buffer) => {
+          if (truncated) return;
+          chunks.push(chunk);
+          size += chunk.length;
+          if (size > maxBytes) {
+            truncated = true;
+            res.destroy();
+            finish();
+          }
+        });
+        const finish = () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            location: res.headers.location,
+            contentType: res.headers['content-type'] ?? '',
+            text: Buffer.concat(chunks).subarray(0, maxBytes).toString('utf8'),
+            truncated,
+          });
+        res.on('end', finish);
+        res.on('error', (err) => (truncated ? undefined : reject(err)));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/**
+ * Fetches a URL on an allowed host. Inward addresses (loopback, private, link-local, metadata) are
+ * refused after DNS resolution, on every redirect, unless the allowlist names that host with its
+ * port; the body is streamed and cut at the output cap.
+ */
 export const httpFetchTool = defineTool({
   name: 'http_fetch',
   description:
@@ -49,18 +118,26 @@ export const httpFetchTool = defineTool({
     let target = checkUrl(url, settings.httpAllowHosts);
     const timeout = AbortSignal.any([signal, AbortSignal.timeout(settings.commandTimeoutMs)]);
     for (let hop = 0; hop < 5; hop++) {
-      const response = await fetch(target, { method, body, headers, redirect: 'manual', signal: timeout });
-      const location = response.headers.get('location');
-      if (response.status >= 300 && response.status < 400 && location) {
-        target = checkUrl(new URL(location, target).toString(), settings.httpAllowHosts);
+      const verdict = allowVerdict(target, settings.httpAllowHosts);
+      const response = await fetchChecked(target, {
+        method,
+        body,
+        headers,
+        signal: timeout,
+        maxBytes: settings.maxOutputBytes,
+        verdict,
+      });
+      if (response.status >= 300 && response.status < 400 && response.location) {
+        target = checkUrl(new URL(response.location, target).toString(), settings.httpAllowHosts);
         continue;
       }
-      const { text, truncated } = capText(await response.text(), settings.maxOutputBytes);
       return {
         status: response.status,
-        contentType: response.headers.get('content-type') ?? '',
-        body: text,
-        ...(truncated && { truncated }),
+        contentType: response.contentType,
+        body: response.truncated
+          ? `${response.text}\n…[cut at ${settings.maxOutputBytes} bytes]`
+          : response.text,
+        ...(response.truncated && { truncated: true }),
       };
     }
     throw new ToolError('too-many-redirects', `http_fetch: ${url} redirected more than 5 times`);

@@ -9,6 +9,8 @@ export type ToolContext = {
   settings: ToolSettings;
   /** Where screenshots and other artefacts go, outside the workspace so snapshots stay clean. */
   artifactsDir: string;
+  /** The step's identity for its commands: TROUPE_RUN_ID, TROUPE_STEP_ID, TROUPE_STEP_ATTEMPT, TROUPE_IDEMPOTENCY_KEY. */
+  env?: Record<string, string>;
 };
 
 /** Operator settings for the tools: what commands may run, which hosts may be fetched, the caps. */
@@ -18,6 +20,8 @@ export const ToolSettings = z.strictObject({
     .array(z.string().min(1))
     .default(['node', 'npm', 'npx', 'python3', 'pytest', 'ls', 'cat', 'grep', 'echo', 'true', 'false']),
   commandTimeoutMs: z.int().positive().default(60_000),
+  /** Whether run_command, run_tests and the git tools may use the network (deploy always may). */
+  commandNetwork: z.boolean().default(false),
   maxOutputBytes: z
     .int()
     .positive()
@@ -27,8 +31,11 @@ export const ToolSettings = z.strictObject({
     .int()
     .positive()
     .default(256 * 1024),
-  /** Host names (exact, or `*.example.com`) http_fetch and the browser may reach. */
-  httpAllowHosts: z.array(z.string().min(1)).default(['127.0.0.1', 'localhost']),
+  /**
+   * Hosts http_fetch and the browser may reach (exact, or `*.example.com`), on public addresses only;
+   * `host:port` also allows that inward address (loopback, private). Empty by default.
+   */
+  httpAllowHosts: z.array(z.string().min(1)).default([]),
   /** The deploy agent's command and its rollback, as argv arrays run in the workspace. */
   deploy: z
     .strictObject({ command: z.array(z.string().min(1)).min(1), rollback: z.array(z.string().min(1)).min(1) })

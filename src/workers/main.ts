@@ -6,6 +6,8 @@ import {
   type LogLevel,
   type LogMetadata,
 } from '@temporalio/worker';
+import { loadDataConverter } from '../codec/data-converter';
+import { ensureSearchAttributes } from '../../temporal/search-attributes';
 import { loadConfig, temporalAddress } from '../config';
 import { loadAgentRegistry } from '../agents/registry';
 import { loadCatalogue } from '../models/catalogue-loader';
@@ -46,11 +48,14 @@ async function main() {
   const connection = await NativeConnection.connect({ address }).catch((err: Error) => {
     throw new Error(`the worker could not reach Temporal at ${address} (TEMPORAL_ADDRESS): ${err.message}`);
   });
+  // Workflows write these; on a server without them every workflow task would fail.
+  await ensureSearchAttributes(connection.operatorService, { namespace: config.TEMPORAL_NAMESPACE, address });
   const workers = await createTroupeWorkers({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TROUPE_TASK_QUEUE,
     dataDir: config.TROUPE_DATA_DIR,
+    dataConverter: await loadDataConverter(config.TROUPE_DATA_DIR),
     models,
     ...(agents && { agents }),
     pools,

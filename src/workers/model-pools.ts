@@ -1,3 +1,4 @@
+import type { DataConverter } from '@temporalio/common';
 import { type NativeConnection, Worker } from '@temporalio/worker';
 import type { ModelActivities } from '../activities/model-activities';
 import { modelQueues, type Catalogue, type ModelQueue } from '../models/catalogue';
@@ -5,6 +6,7 @@ import { modelQueues, type Catalogue, type ModelQueue } from '../models/catalogu
 export type ModelPoolsOptions = {
   connection: NativeConnection;
   namespace: string;
+  dataConverter: DataConverter;
   catalogue: Catalogue;
   /** One set for every pool, so they share this process's breakers, health cache and ledger. */
   activities: ModelActivities;
@@ -27,6 +29,7 @@ export type ModelPools = {
 export async function createModelPools({
   connection,
   namespace,
+  dataConverter,
   catalogue,
   activities,
   only = () => true,
@@ -39,6 +42,7 @@ export async function createModelPools({
         worker: await Worker.create({
           connection,
           namespace,
+          dataConverter,
           taskQueue: queue.taskQueue,
           activities: { callModel: activities.callModel },
           maxConcurrentActivityTaskExecutions: queue.limits.concurrency,

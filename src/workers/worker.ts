@@ -1,12 +1,18 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Client } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { DiskBlobStore } from '../activities/blob-store';
 import { createModelActivities } from '../activities/model-activities';
 import { createToolActivities } from '../activities/tool-activities';
+import { startWorkspaceSweeper, workspaceRetentionMs } from '../activities/workspace-retention';
 import type { ModelRuntime } from '../models/model-runtime';
 import { createModelPools } from './model-pools';
 import { createAgentActivities } from '../activities/agent-activities';
+import { createChatActivities } from '../activities/chat-activities';
+import { createOutcomeActivities } from '../activities/outcome-activities';
+import { JsonlOutcomeStore, outcomeStorePath } from '../learning/outcome-store';
 import { AgentStatusBoard } from '../agents/agent-status';
 import type { AgentRegistry } from '../agents/registry';
 import { agentsQueue, toolsQueue } from '../engine/task-queues';
@@ -21,6 +27,8 @@ export type TroupeWorkerOptions = {
   namespace: string;
   taskQueue: string;
   dataDir: string;
+  /** Troupe's data converter (src/codec): every payload the workers write is encrypted with it. */
+  dataConverter: DataConverter;
   /** A prebuilt bundle; tests build one per file and share it between workers. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** The process's model runtime; the model pools, model routing and agents need one. */
@@ -49,6 +57,7 @@ export async function createTroupeWorkers({
   namespace,
   taskQueue,
   dataDir,
+  dataConverter,
   workflowBundle,
   models,
   agents,
@@ -57,10 +66,12 @@ export async function createTroupeWorkers({
 }: TroupeWorkerOptions): Promise<TroupeWorkers> {
   const modelActivities = models && createModelActivities({ runtime: models });
   const workers: Worker[] = [];
+  const sweepers: { stop(): void }[] = [];
   const served: TroupeWorkers['served'] = [];
   const base = {
     connection,
     namespace,
+    dataConverter,
     // Heartbeats reach the server within a second, so a cancellation reaches a running step as fast.
     maxHeartbeatThrottleInterval: '1 second',
   } as const;
@@ -74,7 +85,10 @@ export async function createTroupeWorkers({
         ...(workflowBundle ? { workflowBundle } : { workflowsPath }),
         ...(size?.workflowTasks && { maxConcurrentWorkflowTaskExecutions: size.workflowTasks }),
         ...(size?.cachedWorkflows && { maxCachedWorkflows: size.cachedWorkflows }),
-        activities: modelActivities ? { planModelRoute: modelActivities.planModelRoute } : {},
+        activities: {
+          ...(modelActivities && { planModelRoute: modelActivities.planModelRoute }),
+          ...createOutcomeActivities({ store: new JsonlOutcomeStore(outcomeStorePath(dataDir)) }),
+        },
       }),
     );
     served.push({ pool: PoolName.Orchestration, taskQueues: [taskQueue] });
@@ -90,6 +104,9 @@ export async function createTroupeWorkers({
       }),
     );
     served.push({ pool: PoolName.Tools, taskQueues: [toolsQueue(taskQueue)] });
+    const retentionMs = workspaceRetentionMs();
+    const client = new Client({ connection, namespace, dataConverter });
+    sweepers.push(startWorkspaceSweeper({ dataDir, client, retentionMs }));
   }
   if (pools.includes(PoolName.Agents) && models && agents) {
     const size = sizes.pools[PoolName.Agents];
@@ -99,13 +116,23 @@ export async function createTroupeWorkers({
         ...base,
         taskQueue: agentsQueue(taskQueue),
         ...(size?.activities && { maxConcurrentActivityTaskExecutions: size.activities }),
-        activities: createAgentActivities({
-          runtime: models,
-          registry: agents.registry,
-          workspaces: { dataDir },
-          ...(agents.tools && { tools: agents.tools }),
-          status,
-        }),
+        activities: {
+          ...createAgentActivities({
+            runtime: models,
+            registry: agents.registry,
+            workspaces: { dataDir },
+            ...(agents.tools && { tools: agents.tools }),
+            status,
+          }),
+          // Chat turns are agent work too: the same pool, registry, tools and status board.
+          ...createChatActivities({
+            runtime: models,
+            registry: agents.registry,
+            workspaces: { dataDir },
+            ...(agents.tools && { tools: agents.tools }),
+            status,
+          }),
+        },
       }),
     );
     served.push({ pool: PoolName.Agents, taskQueues: [agentsQueue(taskQueue)] });
@@ -119,6 +146,7 @@ export async function createTroupeWorkers({
     const modelPools = await createModelPools({
       connection,
       namespace,
+      dataConverter,
       catalogue: models.catalogue,
       activities: modelActivities,
       only: (queue) => locality.get(queue.provider) === local,
@@ -128,6 +156,7 @@ export async function createTroupeWorkers({
   }
 
   const shutdown = () => {
+    for (const sweeper of sweepers) sweeper.stop();
     for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
   };
   return {

@@ -1,1 +1,3 @@
 export { runWorkflow } from './run-workflow';
+export { chatWorkflow } from './chat-workflow';
+export { foreachBatch } from './foreach-batch-workflow';

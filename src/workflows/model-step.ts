@@ -2,11 +2,12 @@ import {
   ActivityFailure,
   ApplicationFailure,
   isCancellation,
+  patched,
   proxyActivities,
   TimeoutFailure,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Duration } from '@temporalio/common';
+import { TimeoutType, type Duration } from '@temporalio/common';
 import type { ModelActivities, ModelFailureDetails } from '../activities/model-activities';
 import type { CallModelInput, CallModelResult } from '../models/model-caller';
 import {
@@ -17,7 +18,11 @@ import {
   outcomeOf,
 } from '../models/model-failures';
 import type { ModelStepInput, RoutingPolicy } from '../models/model-step-input';
-import type { SkippedModel } from '../models/router-policy';
+import type { RouteCandidate, SkippedModel } from '../models/router-policy';
+import type { BudgetHold } from './budget-holds';
+
+/** A model call's pool that picked nothing up within scheduleToStart is skipped for the rest of the chain. */
+const skipUnansweredPoolPatch = 'skip-unanswered-pool';
 
 export type ModelStepContext = {
   stepId: string;
@@ -26,12 +31,22 @@ export type ModelStepContext = {
   agent?: string;
   /** What the run may still spend; every attempt is checked against it before it reaches a model. */
   budget?: { limitUsd: number; spentUsd: number };
+  /**
+   * Holds a call's estimate of the run's budget before it starts (in place of `budget`); each
+   * attempt settles its own cost, so the caller adds none of it again.
+   */
+  hold?: (estimateUsd: number) => Promise<BudgetHold>;
   /** Where planModelRoute runs; defaults to the workflow's own task queue. */
   planTaskQueue?: string;
   /** startToCloseTimeout of one model call (default 10 minutes). */
   callTimeout?: Duration;
   /** Attempts per model when it answers 429 (default 3), each after its Retry-After. */
   rateLimitAttempts?: number;
+  /**
+   * How long a call may wait for a worker of its model's pool to pick it up (default 10 seconds); past
+   * it, the call fails over to the next model, so a stopped pool never leaves a step waiting forever.
+   */
+  scheduleToStartTimeout?: Duration;
 };
 
 export type ModelRouteAttempt = {
@@ -51,6 +66,8 @@ export type ModelRoute = {
   skipped: SkippedModel[];
   /** Every attempt's cost, failed ones included. */
   costUsd: number;
+  /** The attempts settled their costs into the run as they ended (under budget holds). */
+  settled?: boolean;
 };
 
 export type ModelStepResult = { result: CallModelResult; route: ModelRoute };
@@ -66,6 +83,7 @@ export async function runModelStep(args: ModelStepInput, ctx: ModelStepContext):
     ...(ctx.planTaskQueue && { taskQueue: ctx.planTaskQueue }),
     startToCloseTimeout: '30 seconds',
     retry: { maximumAttempts: 3, initialInterval: '1 second' },
+    summary: `${ctx.stepId} · route`,
   });
   let plan;
   try {
@@ -78,9 +96,26 @@ export async function runModelStep(args: ModelStepInput, ctx: ModelStepContext):
 
   const attempts: ModelRouteAttempt[] = [];
   let spentUsd = 0;
+  const pickUpWithin = patched('model-call-schedule-to-start')
+    ? (ctx.scheduleToStartTimeout ?? '10 seconds')
+    : undefined;
+  // A pool that did not pick one call up will not pick up the next: its other models are skipped.
+  const unanswered = new Map<string, string>();
   for (const candidate of plan.chain) {
+    const silent = unanswered.get(candidate.taskQueue);
+    if (silent && patched(skipUnansweredPoolPatch)) {
+      attempts.push({
+        modelId: candidate.modelId,
+        provider: candidate.provider,
+        outcome: AttemptOutcome.Timeout,
+        error: `skipped: ${silent}`,
+      });
+      continue;
+    }
     const { callModel } = proxyActivities<ModelActivities>({
       taskQueue: candidate.taskQueue,
+      summary: `${ctx.stepId} · ${candidate.modelId}`,
+      ...(pickUpWithin && { scheduleToStartTimeout: pickUpWithin }),
       startToCloseTimeout: ctx.callTimeout ?? '10 minutes',
       heartbeatTimeout: '30 seconds',
       retry: {
@@ -90,6 +125,8 @@ export async function runModelStep(args: ModelStepInput, ctx: ModelStepContext):
         maximumAttempts: ctx.rateLimitAttempts ?? 3,
       },
     });
+    const held = ctx.hold ? await ctx.hold(candidate.estimatedUsd ?? 0) : undefined;
+    const budget = held?.budget ?? ctx.budget;
     const input: CallModelInput = {
       modelId: candidate.modelId,
       runId,
@@ -100,10 +137,12 @@ export async function runModelStep(args: ModelStepInput, ctx: ModelStepContext):
       ...(args.schema && { schema: args.schema }),
       ...(args.maxTokens !== undefined && { maxTokens: args.maxTokens }),
       ...(args.temperature !== undefined && { temperature: args.temperature }),
-      ...(ctx.budget && { budget: { ...ctx.budget, spentUsd: ctx.budget.spentUsd + spentUsd } }),
+      // A held budget already counts this step's earlier attempts: each settled its cost.
+      ...(budget && { budget: held ? budget : { ...budget, spentUsd: budget.spentUsd + spentUsd } }),
     };
     try {
       const result = await callModel(input);
+      held?.settle(result.costUsd);
       spentUsd += result.costUsd;
       attempts.push({ modelId: candidate.modelId, provider: candidate.provider, outcome: AttemptOutcome.Ok });
       const failed = attempts.length > 1 ? ` after ${attempts.length - 1} failed attempt(s)` : '';
@@ -116,13 +155,16 @@ export async function runModelStep(args: ModelStepInput, ctx: ModelStepContext):
           attempts,
           skipped: plan.skipped,
           costUsd: spentUsd,
+          ...(ctx.hold && { settled: true }),
         },
       };
     } catch (err) {
+      const { type, message, costUsd } = describeFailure(err, candidate, pickUpWithin);
+      held?.settle(isCancellation(err) ? 0 : costUsd);
       if (isCancellation(err)) throw err;
-      const { type, message, costUsd } = describeFailure(err);
       if (!failsOver(type)) throw ApplicationFailure.create({ type, message, nonRetryable: true });
       spentUsd += costUsd;
+      if (isScheduleToStart(err)) unanswered.set(candidate.taskQueue, message);
       attempts.push({
         modelId: candidate.modelId,
         provider: candidate.provider,
@@ -139,6 +181,7 @@ export async function runModelStep(args: ModelStepInput, ctx: ModelStepContext):
     attempts,
     skipped: plan.skipped,
     costUsd: spentUsd,
+    ...(ctx.hold && { settled: true }),
   };
   const tried = attempts.map(
     (a) => `${a.modelId} on ${a.provider}: ${a.outcome} (${a.error ?? 'no detail'})`,
@@ -152,12 +195,30 @@ export async function runModelStep(args: ModelStepInput, ctx: ModelStepContext):
   });
 }
 
+/** Whether no worker picked the call up within its scheduleToStart time. */
+function isScheduleToStart(err: unknown): boolean {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  return cause instanceof TimeoutFailure && cause.timeoutType === TimeoutType.SCHEDULE_TO_START;
+}
+
 /** The failure type and message behind an activity failure, whatever wrapped it. */
-function describeFailure(err: unknown): { type: string; message: string; costUsd: number } {
+function describeFailure(
+  err: unknown,
+  candidate?: RouteCandidate,
+  pickUpWithin?: Duration,
+): { type: string; message: string; costUsd: number } {
   const cause = err instanceof ActivityFailure ? err.cause : err;
   if (cause instanceof ApplicationFailure) {
     const details = cause.details?.[0] as Partial<ModelFailureDetails> | undefined;
     return { type: cause.type ?? 'Error', message: cause.message, costUsd: details?.costUsd ?? 0 };
+  }
+  if (cause instanceof TimeoutFailure && cause.timeoutType === TimeoutType.SCHEDULE_TO_START) {
+    const pool = candidate?.local ? 'the local pool' : `the pool of ${candidate?.provider ?? 'this model'}`;
+    return {
+      type: ModelFailureType.Timeout,
+      message: `${pool} did not answer: no worker picked the call up from task queue ${candidate?.taskQueue} within ${String(pickUpWithin)} (is that pool's worker running?)`,
+      costUsd: 0,
+    };
   }
   if (cause instanceof TimeoutFailure) {
     return {

@@ -1,8 +1,19 @@
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
-import type { RunSnapshot } from '../engine/run-snapshot';
+import type { CarriedState } from '../engine/run-state';
+import type { Compensable, RunSnapshot } from '../engine/run-snapshot';
+import type { RunInput, Spec } from '../engine/spec';
+
+/**
+ * What runWorkflow takes: a spec and its input; after continue-as-new, the state carried over; and for
+ * a child run its parent undoes, the completed steps to compensate (undo mode: nothing else runs).
+ */
+export type RunWorkflowInput = { spec: Spec; input: RunInput; carried?: CarriedState; undo?: Compensable[] };
 
 /** The full state of a run, for the API, the CLI and Temporal Web's query tab. */
 export const runStateQuery = defineQuery<RunSnapshot>('runState');
+
+/** The spec as the run now holds it (added and planned steps included): the UI draws its graph from it. */
+export const runSpecQuery = defineQuery<Spec>('runSpec');
 
 /** No new step starts while paused; steps already running finish. */
 export const pauseUpdate = defineUpdate<RunSnapshot>('pause');

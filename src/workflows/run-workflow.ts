@@ -6,55 +6,74 @@ import {
   condition,
   continueAsNew,
   isCancellation,
+  patched,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
-import ms from 'ms';
-import { RunState, type CarriedState } from '../engine/run-state';
-import { RunStatus, type RunSnapshot } from '../engine/run-snapshot';
-import { TroupeCost, TroupeStatus } from '../engine/search-attributes';
-import type { RunInput, Spec, Step } from '../engine/spec';
-import { bareExpression } from '../engine/template';
-import { evaluateExpression } from '../engine/expressions';
+import { RunState } from '../engine/run-state';
+import { RunStatus, StepStatus, type Compensable, type RunSnapshot } from '../engine/run-snapshot';
+import { withInputDefaults } from '../engine/spec-inputs';
+import { TroupeAgents, TroupeCost, TroupeStatus } from '../engine/search-attributes';
+import { agentsUsed } from '../engine/run-labels';
+import type { Spec, Step } from '../engine/spec';
 import {
   addStepsUpdate,
   decideUpdate,
   pauseUpdate,
   resumeUpdate,
+  runSpecQuery,
   runStateQuery,
   type AddStepsRequest,
   type DecisionRequest,
+  type RunWorkflowInput,
 } from './run-messages';
+import { outcomePatch, recordOutcomes } from './outcome-recording';
 import { mergedSpec } from './spec-changes';
 import {
   callTool,
   compensateAgentStep,
+  compensateChild,
   reviewWrite,
+  failedCostSettled,
   failedModelUse,
   keptOnFailure,
   failureAttempt,
   failureMessage,
   foreachItems,
   runStepOnce,
-  type StepResult,
 } from './step-runners';
+import { runForeach } from './foreach-step';
+import { boundedStatePatch } from './stored-templates';
 
-export type RunWorkflowInput = { spec: Spec; input: RunInput; carried?: CarriedState };
+/** The scheduler that launches every step a skip makes ready at once, and fails fast. */
+const schedulerPatch = 'scheduler-v2';
+
+export type { RunWorkflowInput };
 
 /**
  * Interprets a spec: ready steps run concurrently up to maxParallel, outputs flow to dependents, and on
  * failure or cancellation the completed steps' compensations run in reverse completion order. History is
  * the checkpoint: a restarted worker replays it, and a long run continues as new carrying its state.
  */
-export async function runWorkflow({ spec, input, carried }: RunWorkflowInput): Promise<RunSnapshot> {
-  const run = new RunState(workflowInfo().workflowId, carried ?? { spec, input, startedAt: new Date() });
+export async function runWorkflow({ spec, input, carried, undo }: RunWorkflowInput): Promise<RunSnapshot> {
+  const run = new RunState(
+    workflowInfo().workflowId,
+    // Under bounded-state the spec travels once, beside the carried state, not inside it too.
+    carried
+      ? { ...carried, spec: carried.spec ?? spec }
+      : { spec, input: withInputDefaults(spec.inputs, input), startedAt: new Date() },
+  );
+  const v2 = patched(schedulerPatch);
+  run.v2 = v2;
+  run.refusesStoredValues = () => patched(boundedStatePatch);
   const syncStatus = statusSync(run);
   registerHandlers(run);
 
+  if (undo) return undoRun(run, undo);
   try {
-    await drive(run, syncStatus);
+    await drive(run, syncStatus, v2);
   } catch (err) {
     if (!isCancellation(err)) throw err;
     run.cancel('the run was cancelled');
@@ -68,6 +87,7 @@ export async function runWorkflow({ spec, input, carried }: RunWorkflowInput): P
     syncStatus();
     await condition(allHandlersFinished);
     const snapshot = run.snapshot();
+    if (patched(outcomePatch)) await recordOutcomes(snapshot, run.spec);
     if (snapshot.status === RunStatus.Cancelled) throw new CancelledFailure(snapshot.error, [snapshot]);
     if (snapshot.status !== RunStatus.Completed) {
       throw ApplicationFailure.create({
@@ -81,18 +101,43 @@ export async function runWorkflow({ spec, input, carried }: RunWorkflowInput): P
   });
 }
 
-async function drive(run: RunState, syncStatus: () => void): Promise<void> {
+/**
+ * Runs ready steps until none is left. Runs recorded before `scheduler-v2` replay the old loop (it
+ * started steps that a skip made ready only at the next change); new runs launch every step that can
+ * begin at once and cancel the steps in flight when one fails (fail-fast).
+ */
+async function drive(run: RunState, syncStatus: () => void, v2: boolean): Promise<void> {
+  const inFlight = new Map<string, CancellationScope>();
+  const launch = (step: Step) => {
+    if (!v2) return void executeStep(run, step);
+    const scope = new CancellationScope();
+    inFlight.set(step.id, scope);
+    void scope.run(() => executeStep(run, step)).finally(() => inFlight.delete(step.id));
+  };
   for (;;) {
     const draining = workflowInfo().continueAsNewSuggested;
-    if (!draining) for (const step of run.takeReady(new Date())) void executeStep(run, step);
+    if (!draining) {
+      const now = new Date();
+      const ready = v2 ? run.launchReady(now) : run.takeReady(now).filter((step) => run.begin(step.id, now));
+      for (const step of ready) launch(step);
+    }
     syncStatus();
-    if (run.stopping) return;
+    if (run.stopping) {
+      // A failing step cancels the steps in flight (fail-fast), or at least the approvals still
+      // waiting: nobody should have to approve a run that has failed.
+      for (const [stepId, scope] of inFlight) {
+        if (run.failsFast || run.stepStatus(stepId) === StepStatus.Waiting) scope.cancel();
+      }
+      return;
+    }
     if (run.active === 0) {
       if (draining) {
         await condition(allHandlersFinished);
-        await continueAsNew<typeof runWorkflow>({ spec: run.spec, input: run.input, carried: run.carry() });
+        const { spec, ...state } = run.carry();
+        const carried = patched(boundedStatePatch) ? state : { spec, ...state };
+        await continueAsNew<typeof runWorkflow>({ spec, input: run.input, carried });
       }
-      if (!run.isPaused && run.takeReady(new Date()).length === 0) return;
+      if (!run.isPaused && (v2 || run.takeReady(new Date()).length === 0)) return;
     }
     const seen = run.version;
     await condition(() => run.version !== seen);
@@ -100,23 +145,7 @@ async function drive(run: RunState, syncStatus: () => void): Promise<void> {
 }
 
 async function executeStep(run: RunState, step: Step): Promise<void> {
-  const now = new Date();
   try {
-    if (
-      step.when !== undefined &&
-      evaluateExpression(bareExpression(step.when), run.expressionContext()) !== true
-    ) {
-      run.skip(step.id, now);
-      return;
-    }
-    if (step.kind === 'approval') {
-      run.wait(step.id, now, {
-        ...(step.with.message && { message: step.with.message }),
-        ...(step.with.timeout && { deadline: new Date(now.getTime() + ms(step.with.timeout)).toISOString() }),
-      });
-    } else {
-      run.start(step.id, now);
-    }
     const result = step.foreach
       ? await runForeach(run, step)
       : await runStepOnce(run, step, run.expressionContext());
@@ -136,7 +165,7 @@ async function executeStep(run: RunState, step: Step): Promise<void> {
     }
     const kept = keptOnFailure(err);
     const model = kept ? kept.model : failedModelUse(err);
-    if (model && !kept) run.addCost(model.costUsd);
+    if (model && !kept && !failedCostSettled(err)) run.addCost(model.costUsd);
     run.fail(step.id, failureMessage(err), failureAttempt(err), new Date(), {
       ...(model && { model }),
       ...(kept && { output: kept.output }),
@@ -144,24 +173,18 @@ async function executeStep(run: RunState, step: Step): Promise<void> {
   }
 }
 
-async function runForeach(run: RunState, step: Step): Promise<StepResult> {
-  const items = foreachItems(step, run.expressionContext());
-  const outputs: unknown[] = new Array(items.length);
-  let next = 0;
-  let done = 0;
-  run.progress(step.id, { done, total: items.length });
-  const lane = async () => {
-    while (next < items.length && !run.stopping) {
-      const index = next++;
-      const result = await runStepOnce(run, step, run.expressionContext({ item: items[index], index }));
-      outputs[index] = result.output;
-      run.progress(step.id, { done: ++done, total: items.length });
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(step.foreach?.parallelism ?? 1, items.length) }, lane));
-  if (done < items.length)
-    throw ApplicationFailure.create({ message: 'the run stopped before every item ran', nonRetryable: true });
-  return { output: outputs };
+/**
+ * Undo mode: a parent that failed undoes this child run, which completed earlier under the same id.
+ * The completed steps are restored from what the child answered, and only their compensations run.
+ */
+async function undoRun(run: RunState, undo: Compensable[]): Promise<RunSnapshot> {
+  for (const { stepId, output } of undo) run.complete(stepId, output, undefined, new Date());
+  run.cancel(`undone: the parent run ${workflowInfo().parent?.workflowId ?? ''} failed`.trim());
+  return CancellationScope.nonCancellable(async () => {
+    await compensate(run);
+    run.finish(new Date());
+    return run.snapshot();
+  });
 }
 
 /** The saga: compensations of completed steps, most recent first; one failing does not stop the rest. */
@@ -171,6 +194,9 @@ async function compensate(run: RunState): Promise<void> {
     try {
       if (!step.compensate) {
         if (step.kind === 'agent') await compensateAgentStep(step, run.outputOf(step.id));
+        if (step.kind === 'subworkflow') {
+          for (const child of run.childRuns(step.id).reverse()) await compensateChild(step, child);
+        }
         run.endCompensation(record, new Date());
         continue;
       }
@@ -192,6 +218,7 @@ function registerHandlers(run: RunState): void {
     if (run.stopping) throw new Error(`run ${run.runId} is ${run.status}; it can no longer be changed`);
   };
   setHandler(runStateQuery, () => run.snapshot());
+  setHandler(runSpecQuery, () => run.spec);
   setHandler(
     pauseUpdate,
     () => {
@@ -237,13 +264,17 @@ function registerHandlers(run: RunState): void {
 }
 
 /**
- * Keeps the TroupeStatus and TroupeCost search attributes equal to the run's status and spend, writing
- * only on change, so history grows by a bounded number of events whatever the run does.
+ * Keeps the TroupeStatus and TroupeCost search attributes equal to the run's status and spend, and
+ * (under scheduler-v2) TroupeAgents equal to the agents and tools its spec uses, which a plan or added
+ * steps can change. Writes only on change, in one upsert, so history grows by a bounded number of
+ * events whatever the run does.
  */
 function statusSync(run: RunState): () => void {
   const attributes = workflowInfo().typedSearchAttributes;
   let status = attributes.get(TroupeStatus);
   let cost = attributes.get(TroupeCost) ?? 0;
+  let agents = (attributes.get(TroupeAgents) ?? []).join(',');
+  let spec: Spec | undefined;
   return () => {
     const updates: SearchAttributeUpdatePair[] = [];
     if (run.status !== status) {
@@ -253,6 +284,14 @@ function statusSync(run: RunState): () => void {
     if (run.costUsd !== cost) {
       cost = run.costUsd;
       updates.push({ key: TroupeCost, value: cost });
+    }
+    if (run.v2 && run.spec !== spec) {
+      spec = run.spec;
+      const used = agentsUsed(spec);
+      if (used.join(',') !== agents) {
+        agents = used.join(',');
+        updates.push({ key: TroupeAgents, value: used });
+      }
     }
     if (updates.length > 0) upsertSearchAttributes(updates);
   };

@@ -2,10 +2,12 @@ import {
   ActivityCancellationType,
   ActivityFailure,
   ApplicationFailure,
+  CancelledFailure,
   ChildWorkflowFailure,
   condition,
   executeChild,
   isCancellation,
+  patched,
   proxyActivities,
   sleep,
   workflowInfo,
@@ -13,8 +15,9 @@ import {
 import type { ActivityOptions, Duration, RetryPolicy } from '@temporalio/common';
 import type { createToolActivities } from '../activities/tool-activities';
 import type { ExpressionContext } from '../engine/expressions';
-import { evaluateExpression } from '../engine/expressions';
-import type { RunState } from '../engine/run-state';
+import { evaluateExpression, StoredValueNeeded } from '../engine/expressions';
+import type { ChildRun, RunState } from '../engine/run-state';
+import type { RunWorkflowInput } from './run-messages';
 import type { PendingReview } from '../engine/shared-context';
 import type { ModelUse, RunSnapshot } from '../engine/run-snapshot';
 import type { AgentActivities } from '../activities/agent-activities';
@@ -26,16 +29,18 @@ import type {
   ModelStep,
   PlanStep,
   Retry,
-  RunInput,
-  Spec,
   Step,
   SubworkflowStep,
   ToolStep,
 } from '../engine/spec';
 import { agentsQueue, toolsQueue } from '../engine/task-queues';
-import { bareExpression, resolveTemplates } from '../engine/template';
+import { runDetails, stepSummary } from '../engine/run-labels';
+import { bareExpression } from '../engine/template';
+import { runIdOf } from './run-id';
+import { boundedStatePatch, resolveArgs } from './stored-templates';
 import type { CallModelResult } from '../models/model-caller';
 import type { ModelStepInput } from '../models/model-step-input';
+import { holdBudget, holdRest, holdsBudget } from './budget-holds';
 import { runModelStep, type ModelRoute } from './model-step';
 import { mergedSpec } from './spec-changes';
 import { plannedSteps, withPlanJoined } from '../engine/plan';
@@ -61,9 +66,11 @@ function stepActivityOptions(
   taskQueue: string,
   { retry, timeout }: ToolCallOptions,
   defaults: { timeout: Duration; heartbeat: Duration },
+  summary: string,
 ): ActivityOptions {
   return {
     taskQueue,
+    summary,
     startToCloseTimeout: timeout ?? defaults.timeout,
     heartbeatTimeout: defaults.heartbeat,
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
@@ -71,15 +78,17 @@ function stepActivityOptions(
   };
 }
 
-function toolActivities(options: ToolCallOptions): ToolActivities {
+function toolActivities(options: ToolCallOptions, summary: string): ToolActivities {
   // Tool steps run in the tools pool. No patch needed: the task queue is not part of replay's command
   // check (tests/fixtures/histories/*-before-tools-pool.json replay), and runs already in flight simply
   // schedule their next tool steps on the tools queue.
   return proxyActivities<ToolActivities>(
-    stepActivityOptions(toolsQueue(workflowInfo().taskQueue), options, {
-      timeout: '10 minutes',
-      heartbeat: '10 seconds',
-    }),
+    stepActivityOptions(
+      toolsQueue(workflowInfo().taskQueue),
+      options,
+      { timeout: '10 minutes', heartbeat: '10 seconds' },
+      summary,
+    ),
   );
 }
 
@@ -100,7 +109,7 @@ export async function runStepOnce(
     case 'approval':
       return { output: await awaitDecision(run, step) };
     case 'subworkflow':
-      return { output: await runChild(step, context) };
+      return { output: await runChild(run, step, context) };
     case 'model':
       return callModel(run, step, context);
     case 'agent':
@@ -111,30 +120,42 @@ export async function runStepOnce(
 }
 
 /** Agent activities run in the agents pool. */
-function agentActivities(options: Pick<AgentStep, 'timeout' | 'retry'>): AgentActivities {
+function agentActivities(options: Pick<AgentStep, 'timeout' | 'retry'>, summary: string): AgentActivities {
   return proxyActivities<AgentActivities>(
-    stepActivityOptions(agentsQueue(workflowInfo().taskQueue), options, {
-      timeout: '30 minutes',
-      heartbeat: '30 seconds',
-    }),
+    stepActivityOptions(
+      agentsQueue(workflowInfo().taskQueue),
+      options,
+      { timeout: '30 minutes', heartbeat: '30 seconds' },
+      summary,
+    ),
   );
 }
 
 async function runAgentStep(run: RunState, step: AgentStep, context: ExpressionContext): Promise<StepResult> {
-  const args = resolveTemplates(step.with, context) as AgentStep['with'];
+  const argsResolved = resolveArgs(step.with, context, step.id);
+  const args = (
+    argsResolved instanceof Promise ? await (argsResolved as Promise<unknown>) : argsResolved
+  ) as AgentStep['with'];
   const shared = context.context ?? {};
   const input = {
-    runId: workflowInfo().workflowId,
+    runId: runIdOf(),
     stepId: step.id,
     agent: step.agent,
+    ...(context.index !== undefined && { index: context.index }),
     ...args,
     // The agent sees the shared context as of the version its step started from.
     ...(Object.keys(shared).length > 0 && { context: { ...args.context, sharedContext: shared } }),
   };
-  const budget = () => run.spec.budget && { limitUsd: run.spec.budget.usd, spentUsd: run.costUsd };
+  // An agent's calls happen inside its activity: it is checked against what is spent and what the
+  // calls in flight hold, but holds nothing itself.
+  const others = () => (holdsBudget(run) ? run.heldUsd() : 0);
+  const budget = () => run.spec.budget && { limitUsd: run.spec.budget.usd, spentUsd: run.costUsd + others() };
   const call = async (request: AgentStepInput) => {
     const spend = budget();
-    const result = await agentActivities(step).runAgent({ ...request, ...(spend && { budget: spend }) });
+    const result = await agentActivities(step, `${request.stepId} · ${request.agent}`).runAgent({
+      ...request,
+      ...(spend && { budget: spend }),
+    });
     // A resumed loop reports its whole cost, the part before the pause included.
     run.addCost(result.costUsd - (request.resume?.progress.costUsd ?? 0));
     return result;
@@ -186,7 +207,10 @@ async function runAgentStep(run: RunState, step: AgentStep, context: ExpressionC
  * whole before any of it joins the run: a bad plan fails this step and starts nothing.
  */
 async function runPlanStep(run: RunState, step: PlanStep, context: ExpressionContext): Promise<StepResult> {
-  const args = resolveTemplates(step.with, context) as PlanStep['with'];
+  const argsResolved = resolveArgs(step.with, context, step.id);
+  const args = (
+    argsResolved instanceof Promise ? await (argsResolved as Promise<unknown>) : argsResolved
+  ) as PlanStep['with'];
   const planner: AgentStep = {
     id: step.id,
     kind: 'agent',
@@ -249,8 +273,8 @@ export async function reviewWrite(
   index: number,
 ): Promise<void> {
   const spend = run.spec.budget && { limitUsd: run.spec.budget.usd, spentUsd: run.costUsd };
-  const result = await agentActivities({}).runAgent({
-    runId: workflowInfo().workflowId,
+  const result = await agentActivities({}, `${step.id}_review${index} · reviewer`).runAgent({
+    runId: runIdOf(),
     stepId: `${step.id}_review${index}`,
     agent: 'reviewer',
     task:
@@ -267,8 +291,8 @@ export async function reviewWrite(
 /** Undoes an agent step the way its agent says: most restore the workspace snapshot taken before it. */
 export async function compensateAgentStep(step: AgentStep, output: unknown): Promise<void> {
   const snapshotRef = (output as Partial<AgentStepResult> | undefined)?.snapshotRef;
-  await agentActivities({}).compensateAgent({
-    runId: workflowInfo().workflowId,
+  await agentActivities({}, `${step.id} · undo · ${step.agent}`).compensateAgent({
+    runId: runIdOf(),
     stepId: step.id,
     agent: step.agent,
     ...(snapshotRef && { snapshotRef }),
@@ -277,14 +301,19 @@ export async function compensateAgentStep(step: AgentStep, output: unknown): Pro
 }
 
 async function callModel(run: RunState, step: ModelStep, context: ExpressionContext): Promise<StepResult> {
-  const args = resolveTemplates(step.with, context) as ModelStepInput;
+  const argsResolved = resolveArgs(step.with, context, step.id);
+  const args = (
+    argsResolved instanceof Promise ? await (argsResolved as Promise<unknown>) : argsResolved
+  ) as ModelStepInput;
   const budget = run.spec.budget && { limitUsd: run.spec.budget.usd, spentUsd: run.costUsd };
+  const holds = holdsBudget(run);
   const { result, route } = await runModelStep(args, {
     stepId: step.id,
-    ...(budget && { budget }),
+    runId: runIdOf(),
+    ...(holds ? { hold: (estimateUsd: number) => holdBudget(run, estimateUsd) } : budget && { budget }),
     ...(step.timeout && { callTimeout: step.timeout }),
   });
-  run.addCost(route.costUsd);
+  if (!route.settled) run.addCost(route.costUsd);
   return {
     output: {
       text: result.text,
@@ -331,12 +360,28 @@ export function keptOnFailure(err: unknown): KeptOnFailure | undefined {
 }
 
 export function failedModelUse(err: unknown): ModelUse | undefined {
+  const route = failedRoute(err);
+  return route && modelUse(route);
+}
+
+/** Whether a failed model step's attempts already counted their cost into the run (budget holds). */
+export function failedCostSettled(err: unknown): boolean {
+  return failedRoute(err)?.settled === true;
+}
+
+function failedRoute(err: unknown): ModelRoute | undefined {
   const cause = err instanceof ActivityFailure ? err.cause : err;
   if (!(cause instanceof ApplicationFailure)) return undefined;
   const route = cause.details?.[0] as ModelRoute | undefined;
   if (typeof route !== 'object' || route === null || !Array.isArray(route.attempts)) return undefined;
-  return modelUse(route);
+  return route;
 }
+
+/**
+ * The longest string a foreach item's output keeps inline; longer ones travel as blob references, so
+ * a foreach of 200 items printing 100 KB each keeps its list of outputs (and the run state) small.
+ */
+const FOREACH_ITEM_INLINE_BYTES = 1024;
 
 /** Runs a tool call: a step's own, or the compensation of a step. */
 export async function callTool(
@@ -345,12 +390,18 @@ export async function callTool(
   context: ExpressionContext,
   stepId = 'id' in call ? call.id : 'compensation',
 ): Promise<StepResult> {
-  const args = resolveTemplates(call.with, context);
-  const result = await toolActivities(options).runTool({
+  const argsResolved = resolveArgs(call.with, context, stepId);
+  const args = argsResolved instanceof Promise ? await (argsResolved as Promise<unknown>) : argsResolved;
+  const summary = 'id' in call ? `${stepId} · ${call.tool}` : `${stepId} · undo · ${call.tool}`;
+  const result = await toolActivities(options, summary).runTool({
     stepId,
     tool: call.tool,
     args,
     retryFailures: options.retry !== undefined,
+    ...(context.index !== undefined && { index: context.index }),
+    ...(!('id' in call) && { compensation: true }),
+    ...(context.index !== undefined && { offloadAboveBytes: FOREACH_ITEM_INLINE_BYTES }),
+    ...(runIdOf() !== workflowInfo().workflowId && { runId: runIdOf() }),
   });
   return { output: result.output, attempts: result.attempt };
 }
@@ -373,22 +424,87 @@ async function awaitDecision(run: RunState, step: ApprovalStep) {
   return decision;
 }
 
-async function runChild(step: SubworkflowStep, context: ExpressionContext): Promise<unknown> {
-  const input = resolveTemplates(step.with.input ?? {}, context) as Record<string, unknown>;
+async function runChild(run: RunState, step: SubworkflowStep, context: ExpressionContext): Promise<unknown> {
+  const inputResolved = resolveArgs(step.with.input ?? {}, context, step.id);
+  const input = (
+    inputResolved instanceof Promise ? await (inputResolved as Promise<unknown>) : inputResolved
+  ) as Record<string, unknown>;
   const suffix = context.index === undefined ? '' : `.${context.index}`;
-  const snapshot = await executeChild<(run: { spec: Spec; input: RunInput }) => Promise<RunSnapshot>>(
-    'runWorkflow',
-    {
-      workflowId: `${workflowInfo().workflowId}.${step.id}${suffix}`,
-      args: [{ spec: step.with.spec, input }],
-    },
-  );
+  const workflowId = `${runIdOf()}.${step.id}${suffix}`;
+  // Under a budget, the child may spend what is left of it, held while it runs; its spend is the parent's.
+  const held = holdsBudget(run) ? await holdRest(run) : undefined;
+  const spec = held
+    ? {
+        ...step.with.spec,
+        budget: {
+          usd: Math.min(step.with.spec.budget?.usd ?? Infinity, held.budget.limitUsd - held.budget.spentUsd),
+        },
+      }
+    : step.with.spec;
+  let snapshot: RunSnapshot;
+  try {
+    snapshot = await executeChild<(run: RunWorkflowInput) => Promise<RunSnapshot>>('runWorkflow', {
+      workflowId,
+      args: [{ spec, input }],
+      staticSummary: stepSummary(step),
+      staticDetails: runDetails(step.with.spec),
+    });
+  } catch (err) {
+    held?.settle(childFailureCost(err));
+    throw err;
+  }
+  held?.settle(snapshot.costUsd);
+  if (run.v2 && snapshot.compensable)
+    run.recordChild(step.id, { workflowId, input, compensable: snapshot.compensable });
   return snapshot.output;
+}
+
+/** What a failed or cancelled child run had spent, from the snapshot its failure carries. */
+function childFailureCost(err: unknown): number {
+  const cause = err instanceof ChildWorkflowFailure ? err.cause : err;
+  const details =
+    cause instanceof ApplicationFailure || cause instanceof CancelledFailure ? cause.details : [];
+  const cost = (details?.[0] as Partial<RunSnapshot> | undefined)?.costUsd;
+  return typeof cost === 'number' ? cost : 0;
+}
+
+/**
+ * Undoes a completed child run: runs it again under its own id (so in its own workspace) in undo
+ * mode, where it only runs the compensations of the steps it completed. Throws when one failed.
+ */
+export async function compensateChild(step: SubworkflowStep, child: ChildRun): Promise<void> {
+  const snapshot = await executeChild<(run: RunWorkflowInput) => Promise<RunSnapshot>>('runWorkflow', {
+    workflowId: child.workflowId,
+    args: [{ spec: step.with.spec, input: child.input, undo: child.compensable }],
+    staticSummary: stepSummary(step, `undo ${step.with.spec.name}`),
+  });
+  const failed = snapshot.compensations.filter((record) => record.status === 'failed');
+  if (failed.length > 0) {
+    throw ApplicationFailure.create({
+      type: 'CompensationFailed',
+      message: failed.map((record) => `${record.stepId}: ${record.error ?? 'failed'}`).join('; '),
+      nonRetryable: true,
+    });
+  }
 }
 
 /** The items a foreach step fans out over: its expression must give a list. */
 export function foreachItems(step: Step, context: ExpressionContext): unknown[] {
-  const items = evaluateExpression(bareExpression(step.foreach?.items ?? '[]'), context);
+  const expression = bareExpression(step.foreach?.items ?? '[]');
+  let items: unknown;
+  try {
+    items = evaluateExpression(expression, context);
+  } catch (err) {
+    if (!(err instanceof StoredValueNeeded)) throw err;
+    if (patched(boundedStatePatch)) {
+      throw ApplicationFailure.create({
+        type: 'InvalidForeach',
+        message: `foreach.items: ${err.message}`,
+        nonRetryable: true,
+      });
+    }
+    items = evaluateExpression(expression, context, { plainRefs: true });
+  }
   if (!Array.isArray(items)) {
     throw ApplicationFailure.create({
       type: 'InvalidForeach',

@@ -13,6 +13,7 @@ import { AgentStatusBoard } from '../../src/agents/agent-status';
 import { loadAgentRegistry, type AgentRegistry } from '../../src/agents/registry';
 import { agentsRoutes } from '../../src/api/agents-routes';
 import { startFakeModelServer, type FakeModelServer } from '../../src/fake-models/server';
+import { testDataConverter } from '../helpers/payload-codec';
 import { bundleWorkflows, startTestTemporal, testQueue } from '../helpers/temporal';
 import { fakeModels, testRuntime } from '../models/helpers';
 import type { agentStepWorkflow } from './fixtures/agent-workflows';
@@ -61,6 +62,7 @@ describe('agents on Temporal', () => {
     const activities = createAgentActivities({ runtime, registry, workspaces: { dataDir } });
     const worker = await Worker.create({
       connection: env.nativeConnection,
+      dataConverter: testDataConverter,
       taskQueue: queue,
       workflowBundle: bundle,
       activities,
@@ -94,6 +96,7 @@ describe('agents on Temporal', () => {
     const activities = createAgentActivities({ runtime, registry, workspaces: { dataDir }, status });
     const worker = await Worker.create({
       connection: env.nativeConnection,
+      dataConverter: testDataConverter,
       taskQueue: queue,
       workflowBundle: bundle,
       activities,

@@ -187,13 +187,13 @@ describe('run_tests', () => {
 
 describe('http_fetch', () => {
   it('fetches from an allowlisted host', async () => {
-    const context = await toolContext();
+    const context = await toolContext(undefined, { httpAllowHosts: [`127.0.0.1:${port}`] });
     const result = output(await invokeTool(httpFetchTool, { url: `http://127.0.0.1:${port}/ping` }, context));
     expect(result).toMatchObject({ status: 200, body: 'hello from /ping' });
   });
 
   it('refuses hosts off the allowlist, other schemes, and redirects that leave the allowlist', async () => {
-    const context = await toolContext();
+    const context = await toolContext(undefined, { httpAllowHosts: [`127.0.0.1:${port}`] });
     const cases = [
       ['http://example.com/', 'host-allowlist'],
       ['file:///etc/passwd', 'http-only'],

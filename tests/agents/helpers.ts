@@ -1,10 +1,11 @@
 import { execFile } from 'node:child_process';
-import { cp, mkdtemp, realpath } from 'node:fs/promises';
+import { chmod, cp, mkdir, mkdtemp, realpath } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { MockActivityEnvironment } from '@temporalio/testing';
+import { defaultRepos } from '../../src/tools/sandbox-settings';
 import { ToolSettings, type ToolContext, type ToolSettingsInput } from '../../src/tools/tool-kit';
 
 const run = promisify(execFile);
@@ -27,8 +28,23 @@ export const shippedAgents = [
 
 export const sampleRepoFixture = fileURLToPath(new URL('../fixtures/sample-repo', import.meta.url));
 
+/**
+ * Where sampleRepo() puts its copies: a folder in TROUPE_REPOS, so runs may name them as `repo`.
+ * Set at import, before any worker reads it; the sample repo of the fixtures stays allowed.
+ */
+export const sampleReposRoot = join(tmpdir(), 'troupe-sample-repos');
+process.env.TROUPE_REPOS = [...defaultRepos, sampleReposRoot].join(':');
+
+/** The host's git, which runs as the tests' user in repos a root worker's sandbox user owns. */
+export const hostGitEnv = {
+  GIT_CONFIG_COUNT: '1',
+  GIT_CONFIG_KEY_0: 'safe.directory',
+  GIT_CONFIG_VALUE_0: '*',
+};
+
 const gitEnv = {
   ...process.env,
+  ...hostGitEnv,
   GIT_AUTHOR_NAME: 'Test',
   GIT_AUTHOR_EMAIL: 'test@example.invalid',
   GIT_COMMITTER_NAME: 'Test',
@@ -42,7 +58,9 @@ export async function gitIn(dir: string, ...args: string[]): Promise<string> {
 
 /** A copy of tests/fixtures/sample-repo as a git repo with one commit, in a fresh temp folder. */
 export async function sampleRepo(): Promise<string> {
-  const dir = await realpath(await mkdtemp(join(tmpdir(), 'troupe-sample-')));
+  await mkdir(sampleReposRoot, { recursive: true, mode: 0o755 });
+  const dir = await realpath(await mkdtemp(join(sampleReposRoot, 'sample-')));
+  await chmod(dir, 0o755);
   await cp(sampleRepoFixture, dir, { recursive: true });
   await gitIn(dir, 'init', '--quiet', '--initial-branch=main');
   await gitIn(dir, 'add', '--all');

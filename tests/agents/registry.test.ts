@@ -70,7 +70,7 @@ describe('agent registry', () => {
 
 describe('tool settings', () => {
   it('default to a small allowlist and loopback hosts, and read TROUPE_TOOLS_FILE', async () => {
-    expect((await loadToolSettings({ env: {} })).httpAllowHosts).toEqual(['127.0.0.1', 'localhost']);
+    expect((await loadToolSettings({ env: {} })).httpAllowHosts).toEqual([]);
     const dir = await folderWith({
       'tools.yaml':
         'commandAllowlist: [node]\ndeploy: { command: [node, deploy.js], rollback: [node, rollback.js] }\n',

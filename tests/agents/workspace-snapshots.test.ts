@@ -64,16 +64,23 @@ describe('workspace snapshots', () => {
     expect(await gitIn(dir, 'rev-parse', `${snapshot.ref}^{tree}`)).toBe(snapshot.tree);
   });
 
-  it('prepares a fresh repo per run, or a worktree of a named repo that leaves its checkout alone', async () => {
+  it('prepares a fresh repo per run, or a clone of a named repo that leaves the repo alone', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'troupe-data-'));
     const fresh = await prepareWorkspace({ dataDir, runId: 'run-1' });
     expect(await gitIn(fresh, 'rev-parse', '--is-inside-work-tree')).toBe('true');
     const repo = await sampleRepo();
-    const worktree = await prepareWorkspace({ dataDir, runId: 'run-2', repo });
-    expect(await readFile(join(worktree, 'src', 'math.js'), 'utf8')).toContain('multiply');
-    await writeFile(join(worktree, 'src', 'math.js'), 'agent edit\n');
+    const refsBefore = await gitIn(repo, 'for-each-ref');
+    const clone = await prepareWorkspace({ dataDir, runId: 'run-2', repo });
+    expect(await readFile(join(clone, 'src', 'math.js'), 'utf8')).toContain('multiply');
+    await writeFile(join(clone, 'src', 'math.js'), 'agent edit\n');
+    await snapshotWorkspace(clone, 'in-clone');
     expect(await readFile(join(repo, 'src', 'math.js'), 'utf8')).toContain('multiply');
-    expect(await prepareWorkspace({ dataDir, runId: 'run-2', repo })).toBe(worktree);
+    expect(await gitIn(repo, 'for-each-ref')).toBe(refsBefore);
+    expect(await gitIn(clone, 'remote')).toBe('');
+    expect(await prepareWorkspace({ dataDir, runId: 'run-2', repo })).toBe(clone);
+    await expect(prepareWorkspace({ dataDir, runId: 'run-3', repo: dataDir })).rejects.toThrow(
+      /not inside a folder named in TROUPE_REPOS/,
+    );
     const odd = await prepareWorkspace({ dataDir, runId: '../escape' });
     expect(odd.startsWith(join(await realpath(dataDir), 'workspaces') + sep)).toBe(true);
   });

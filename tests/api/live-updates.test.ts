@@ -1,4 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -35,14 +37,32 @@ type Message =
   | { kind: 'snapshot'; event: RunSnapshotEvent; connection: number }
   | { kind: 'delta'; event: RunDeltaEvent; connection: number };
 
-const steps = (count: number) =>
+/**
+ * A chain of shell steps. Each step in `gated` waits for a file `go-<index>` in the run's workspace (the
+ * only folder its sandboxed command sees), so the test decides when the run moves on: however slow the
+ * machine, every release changes the run while the test watches.
+ */
+const steps = (count: number, gated: number[]) =>
   Array.from({ length: count }, (_, index) => ({
     id: `s${index}`,
     kind: 'tool',
     tool: 'shell',
-    with: { run: 'sleep 0.4; echo done' },
+    with: {
+      run: gated.includes(index)
+        ? `while [ ! -e go-${index} ]; do sleep 0.1; done; echo done`
+        : 'sleep 0.2; echo done',
+    },
     ...(index > 0 && { dependsOn: [`s${index - 1}`] }),
   }));
+
+/** Lets gated step `index` go on, once the run's workspace exists (its first step makes it). */
+const release = (runId: string, index: number) =>
+  waitUntil(() =>
+    writeFile(join(api.config.TROUPE_DATA_DIR, 'workspaces', runId, `go-${index}`), '').then(
+      () => true,
+      () => false,
+    ),
+  );
 
 function subscribe(socket: Socket, runId: string): Promise<SubscribeAck> {
   return socket.timeout(10_000).emitWithAck('subscribe', { runId }) as Promise<SubscribeAck>;
@@ -68,9 +88,12 @@ describe('Socket.IO live updates', () => {
     'sends a snapshot then gapless deltas, across a reconnect in the middle of a run, with the worker in another process',
     { timeout: 150_000 },
     async () => {
-      const started = await postJson(`${api.baseUrl}/api/runs`, { spec: { name: 'live', steps: steps(8) } });
+      const runId = `live-${Date.now()}`;
+      const started = await postJson(`${api.baseUrl}/api/runs`, {
+        runId,
+        spec: { name: 'live', steps: steps(8, [1, 2, 3, 4]) },
+      });
       expect(started.status).toBe(201);
-      const runId: string = started.body.runId;
       // The worker process may still be starting: wait until it answers the run's state query.
       await waitForRun(api, runId, (run) => run.steps.some((step) => step.status !== 'pending'));
 
@@ -84,10 +107,14 @@ describe('Socket.IO live updates', () => {
       await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
       expect(await subscribe(socket, runId)).toMatchObject({ ok: true });
 
-      await waitUntil(() => messages.filter((message) => message.kind === 'delta').length >= 3, {
-        timeoutMs: 60_000,
-      });
+      const deltas = () => messages.filter((message) => message.kind === 'delta').length;
+      for (const gate of [1, 2, 3]) {
+        await release(runId, gate);
+        await waitUntil(() => deltas() >= gate, { timeoutMs: 60_000 });
+      }
       socket.disconnect();
+      // The run moves on while no one watches: the next snapshot must cover what was missed.
+      await release(runId, 4);
       await new Promise((resolve) => setTimeout(resolve, 600));
       connection += 1;
       socket.connect();
@@ -134,10 +161,12 @@ describe('Socket.IO live updates', () => {
       dataDir: api.config.TROUPE_DATA_DIR,
     });
     try {
+      const runId = `shared-${Date.now()}`;
       const started = await postJson(`${first.baseUrl}/api/runs`, {
-        spec: { name: 'shared', steps: steps(4) },
+        runId,
+        spec: { name: 'shared', steps: steps(4, [1]) },
       });
-      const runId: string = started.body.runId;
+      expect(started.status).toBe(201);
       await waitForRun(api, runId, (run) => run.steps.some((step) => step.status !== 'pending'));
       const received = await Promise.all(
         [first, second].map(async (server) => {
@@ -149,6 +178,7 @@ describe('Socket.IO live updates', () => {
           return { socket, versions, ack };
         }),
       );
+      await release(runId, 1);
       const final = await waitForRun(api, runId, isClosed);
       await waitUntil(() => received.every(({ versions }) => versions.at(-1)?.[1] === final.version), {
         timeoutMs: 60_000,

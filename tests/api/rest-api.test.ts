@@ -1,6 +1,6 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { spawn } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { isClosed, postJson, readExample, waitForRun, waitUntil, type Api } from '../helpers/harness';
 import { startStack, type Stack } from '../helpers/stack';
+import { testPayloadEnv } from '../helpers/payload-codec';
 
 let stack: Stack;
 let env: TestWorkflowEnvironment;
@@ -73,19 +74,22 @@ describe('runs', () => {
   it('lists runs filtered by status, agent and text, a page at a time', async () => {
     const ids: string[] = [];
     for (let index = 0; index < 3; index += 1) {
-      ids.push((await postJson(`${api.baseUrl}/api/runs`, { spec: waitSpec('listed') })).body.runId);
+      // TroupeAgents holds the agents and tools a run uses: this one uses the noop tool.
+      const spec = waitSpec('listed');
+      spec.steps.push({ id: 'tell', kind: 'tool', tool: 'noop', dependsOn: ['pause'] } as never);
+      ids.push((await postJson(`${api.baseUrl}/api/runs`, { spec })).body.runId);
     }
     await waitUntil(
-      async () => (await call('GET', '/api/runs?status=running&agent=wait&limit=50')).body.runs.length >= 3,
+      async () => (await call('GET', '/api/runs?status=running&agent=noop&limit=50')).body.runs.length >= 3,
       { timeoutMs: 20_000, everyMs: 250 },
     );
-    const first = await call('GET', '/api/runs?status=running&agent=wait&limit=2');
+    const first = await call('GET', '/api/runs?status=running&agent=noop&limit=2');
     expect(first.status).toBe(200);
     expect(first.body.runs).toHaveLength(2);
     expect(first.body.nextCursor).toMatch(/^[A-Za-z0-9_-]+$/);
     const second = await call(
       'GET',
-      `/api/runs?status=running&agent=wait&limit=2&cursor=${first.body.nextCursor}`,
+      `/api/runs?status=running&agent=noop&limit=2&cursor=${first.body.nextCursor}`,
     );
     const seen = [...first.body.runs, ...second.body.runs].map((run: { runId: string }) => run.runId);
     expect(new Set(seen).size).toBe(seen.length);
@@ -163,7 +167,7 @@ describe('specs', () => {
 
   it('validates a spec and names every problem by its path', async () => {
     const good = await call('POST', '/api/specs/validate', { spec: waitSpec('fine') });
-    expect(good.body).toEqual({ valid: true, name: 'fine' });
+    expect(good.body).toEqual({ valid: true, name: 'fine', inputs: [] });
     const bad = await call('POST', '/api/specs/validate', {
       spec: {
         name: 'bad',
@@ -311,13 +315,14 @@ function troupe(
 }
 
 describe('the API entry point', () => {
-  it('starts the way `npm run api` starts it and answers /healthz and /metrics', async () => {
+  it('starts the way `npm run api` starts it, with keys on, and answers /healthz and /metrics', async () => {
     const port = 20_000 + Math.floor(Math.random() * 20_000);
     const entry = fileURLToPath(new URL('../../src/api/main.ts', import.meta.url));
     const child = spawn(process.execPath, ['--import', 'tsx', entry], {
       env: {
         ...process.env,
         TEMPORAL_ADDRESS: env.address,
+        ...testPayloadEnv,
         PORT: String(port),
         TROUPE_DATA_DIR: api.config.TROUPE_DATA_DIR,
       },
@@ -334,7 +339,12 @@ describe('the API entry point', () => {
         if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 250));
       }
       expect(status).toBe(200);
-      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      // Keys are on, as under npm start: the API made the local key in its data folder.
+      expect((await fetch(`http://127.0.0.1:${port}/metrics`)).status).toBe(401);
+      const key = (await readFile(join(api.config.TROUPE_DATA_DIR, 'local-key'), 'utf8')).trim();
+      const metrics = await (
+        await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { authorization: `Bearer ${key}` } })
+      ).text();
       expect(metrics).toContain('troupe_task_queue_pollers');
     } finally {
       child.kill('SIGTERM');

@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
+import proto from '@temporalio/proto';
 import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunDeltaEvent, SubscribeAck } from '../../src/api/live-events';
@@ -99,6 +100,14 @@ function joinedText(chunks: TokenChunk[]): string {
   return text;
 }
 
+const workflowTaskEvents = new Set<number>([
+  proto.temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
+  proto.temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED,
+  proto.temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
+  proto.temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT,
+  proto.temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED,
+]);
+
 describe('token streaming over Socket.IO', () => {
   it('sends a model step its text as it streams, gapless, before the step completes', async () => {
     const { final, seen } = await followRun(stack.api, 'stream slowly');
@@ -160,20 +169,25 @@ describe('token streaming over Socket.IO', () => {
     }
   });
 
-  it('grows history by the same number of events for 5 words and for 3,000', async () => {
+  it('grows history by no more events for 3,000 words than for 5', async () => {
     // Both answers carry the scripted server's "[simulated]" mark: one word more each.
     const eventCount = async (prompt: string) => {
       const started = await postJson(`${stack.api.baseUrl}/api/runs`, { spec: askSpec(prompt) });
       const final = await waitForRun(stack.api, started.body.runId as string, isClosed);
       expect(final.status).toBe('completed');
       const history = await stack.env.client.workflow.getHandle(final.runId).fetchHistory();
-      return { events: history.events?.length ?? 0, output: String(final.output) };
+      // Workflow-task events depend on the worker's timing (a sticky task that timed out on a busy
+      // machine is scheduled twice), not on the answer: count the events the run itself made.
+      const own = (history.events ?? []).filter(({ eventType }) => !workflowTaskEvents.has(eventType ?? 0));
+      return { events: own.length, output: String(final.output) };
     };
     const short = await eventCount('short answer');
     const long = await eventCount('long answer');
     expect(long.output.split(' ')).toHaveLength(3001);
     expect(short.events).toBeGreaterThan(0);
-    expect(long.events).toBe(short.events);
+    // A search-attribute upsert may be split over two workflow tasks or share one, so a run's event
+    // count varies by one or two; 3,000 tokens through history would add hundreds.
+    expect(Math.abs(long.events - short.events)).toBeLessThanOrEqual(2);
   });
 
   it(

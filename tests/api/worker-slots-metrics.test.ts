@@ -1,5 +1,4 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { toolsQueue } from '../../src/engine/task-queues';
@@ -47,8 +46,11 @@ it("reports a tool step's activity slot as used while it runs, and free again on
   expect(sample(await scrape(), 'troupe_worker_processes{pool="tools"}')).toBe(1);
   expect(await scrape()).not.toContain(`task_queue="${queue}",kind="workflow"`);
 
-  const release = join(await mkdtemp(join(tmpdir(), 'troupe-slots-')), 'release');
+  // Commands see only their own workspace (the sandbox), so the step waits for a file there.
+  const runId = `hold-a-slot-${Date.now()}`;
+  const release = join(stack.api.config.TROUPE_DATA_DIR, 'workspaces', runId, 'release');
   const started = await postJson(`${stack.api.baseUrl}/api/runs`, {
+    runId,
     spec: {
       name: 'hold-a-slot',
       steps: [
@@ -56,7 +58,7 @@ it("reports a tool step's activity slot as used while it runs, and free again on
           id: 'hold',
           kind: 'tool',
           tool: 'shell',
-          with: { run: 'while [ ! -e "$RELEASE" ]; do sleep 0.1; done', env: { RELEASE: release } },
+          with: { run: 'while [ ! -e release ]; do sleep 0.1; done' },
         },
       ],
     },

@@ -5,15 +5,19 @@ import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Client } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowBundle } from '@temporalio/worker';
 import type { AgentRegistry } from '../../src/agents/registry';
 import { createApp } from '../../src/api/app';
 import { ApiConfig } from '../../src/api/api-config';
 import { startApiServer } from '../../src/api/api-server';
+import { createRpcCount, type RpcCount } from '../../src/api/rpc-count';
+import { connectApiToTemporal } from '../../src/api/temporal-connection';
 import { Config } from '../../src/config';
 import type { RunSnapshot } from '../../src/engine/run-snapshot';
 import { createTroupeWorkers, type TroupeWorkerOptions } from '../../src/workers/worker';
+import { testDataConverter, testPayloadEnv } from './payload-codec';
 import { testQueue } from './temporal';
 
 export const examplesDir = fileURLToPath(new URL('../../examples/', import.meta.url));
@@ -24,7 +28,11 @@ export type Api = {
   close: () => Promise<void>;
 };
 
-/** The real API on a free port, talking to the test's Temporal; with a registry, it can plan goals. */
+/**
+ * The real API on a free port, talking to the test's Temporal; with a registry, it can plan goals.
+ * Keys are off here (TROUPE_AUTH=off), so tests of other features need none; tests/security and the
+ * key tests start the whole server with keys on.
+ */
 export async function startApi(
   env: TestWorkflowEnvironment,
   name: string,
@@ -36,7 +44,8 @@ export async function startApi(
     TROUPE_DATA_DIR: await mkdtemp(join(tmpdir(), 'troupe-test-')),
   });
   const server: Server = await new Promise((resolve) => {
-    const listening = createApp({ client: env.client, config, ...(agents && { agents }) }).listen(
+    const api = ApiConfig.parse({ TROUPE_AUTH: 'off' });
+    const listening = createApp({ client: env.client, config, api, ...(agents && { agents }) }).listen(
       0,
       '127.0.0.1',
       () => resolve(listening),
@@ -66,6 +75,7 @@ export async function startWorker(
     namespace: api.config.TEMPORAL_NAMESPACE,
     taskQueue: api.config.TROUPE_TASK_QUEUE,
     dataDir: api.config.TROUPE_DATA_DIR,
+    dataConverter: testDataConverter,
     workflowBundle: bundle,
     ...(models && { models }),
     ...(agents && { agents }),
@@ -96,6 +106,7 @@ export function spawnWorker(
       TROUPE_TASK_QUEUE: api.config.TROUPE_TASK_QUEUE,
       TROUPE_DATA_DIR: api.config.TROUPE_DATA_DIR,
       TROUPE_LOG_LEVEL: 'WARN',
+      ...testPayloadEnv,
       ...extraEnv,
     },
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -157,8 +168,28 @@ export async function waitUntil(
 export const isClosed = (run: RunSnapshot) => ['completed', 'failed', 'cancelled'].includes(run.status);
 
 /**
+ * Waits until the run reads closed and its workflow has ended too: a run reads `completed` as its
+ * last step ends, while the workflow still records the steps' outcomes for a moment.
+ */
+export async function waitForRunEnded(
+  env: TestWorkflowEnvironment,
+  api: Api,
+  runId: string,
+  timeoutMs = 60_000,
+): Promise<RunSnapshot> {
+  const run = await waitForRun(api, runId, isClosed, timeoutMs);
+  await env.client.workflow
+    .getHandle(runId)
+    .result()
+    .catch(() => undefined);
+  return run;
+}
+
+/**
  * The whole API server (REST, Socket.IO, metrics, auth) on a free port, as `npm run api` runs it.
- * `apiEnv` holds API settings such as TROUPE_AUTH; `lines` collects what the server prints.
+ * `apiEnv` holds API settings: TROUPE_AUTH is `off` unless it says `required`; `lines` collects what
+ * the server prints. With `countRpcs`, the server has a Temporal connection of its own whose calls
+ * are counted in `rpcs`, as `npm run api` counts them.
  */
 export async function startApiServerForTest(
   env: TestWorkflowEnvironment,
@@ -167,8 +198,9 @@ export async function startApiServerForTest(
     apiEnv = {},
     dataDir,
     agents,
-  }: { apiEnv?: Record<string, string>; dataDir?: string; agents?: AgentRegistry } = {},
-): Promise<Api & { lines: string[] }> {
+    countRpcs,
+  }: { apiEnv?: Record<string, string>; dataDir?: string; agents?: AgentRegistry; countRpcs?: boolean } = {},
+): Promise<Api & { lines: string[]; rpcs?: RpcCount }> {
   const config = Config.parse({
     ...apiEnv,
     TEMPORAL_ADDRESS: env.address,
@@ -176,15 +208,30 @@ export async function startApiServerForTest(
     TROUPE_DATA_DIR: dataDir ?? (await mkdtemp(join(tmpdir(), 'troupe-test-'))),
   });
   const lines: string[] = [];
+  const rpcs = countRpcs ? createRpcCount() : undefined;
+  const connection = rpcs && (await connectApiToTemporal(env.address, rpcs));
+  const client = connection
+    ? new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: testDataConverter })
+    : env.client;
   const server = await startApiServer({
-    client: env.client,
+    client,
+    ...(rpcs && { rpcs }),
     config,
-    api: ApiConfig.parse(apiEnv),
+    api: ApiConfig.parse({ TROUPE_AUTH: 'off', ...apiEnv }),
     ...(agents && { agents }),
     port: 0,
     host: '127.0.0.1',
     log: (line) => lines.push(line),
   });
   const { port } = server.server.address() as AddressInfo;
-  return { baseUrl: `http://127.0.0.1:${port}`, config, lines, close: server.close };
+  return {
+    baseUrl: `http://127.0.0.1:${port}`,
+    config,
+    lines,
+    ...(rpcs && { rpcs }),
+    close: async () => {
+      await server.close();
+      await connection?.close();
+    },
+  };
 }

@@ -1,8 +1,11 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
+import { readFile } from 'node:fs/promises';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { failureConverterPath } from '../../src/codec/data-converter';
 import { requireTemporalCli } from '../../temporal/cli.mjs';
 import { devServerFlags } from '../../temporal/dev-server';
 import { workflowsPath } from '../../src/workers/worker';
+import { testDataConverter } from './payload-codec';
 
 /** A real dev server from the CLI that `npm run setup` installed, configured as `npm start` configures it. */
 export function startTestTemporal(
@@ -13,13 +16,23 @@ export function startTestTemporal(
       executable: { type: 'existing-path', path: requireTemporalCli() },
       extraArgs: devServerFlags(extraDynamicConfig),
     },
+    client: { dataConverter: testDataConverter },
   });
 }
 
-/** Builds a workflow bundle (Troupe's, or a test's own workflows); call once per test file and share it. */
-export function bundleWorkflows(path = workflowsPath): Promise<WorkflowBundle> {
+/** Where tests/helpers/global-setup.ts left the bundle of Troupe's workflows for this test run. */
+export const WORKFLOW_BUNDLE_ENV = 'TROUPE_TEST_WORKFLOW_BUNDLE';
+
+/**
+ * A workflow bundle (Troupe's, or a test's own workflows); call once per test file and share it.
+ * Troupe's own comes from the one the test run built at its start, when there is one.
+ */
+export async function bundleWorkflows(path = workflowsPath): Promise<{ code: string }> {
+  const built = process.env[WORKFLOW_BUNDLE_ENV];
+  if (path === workflowsPath && built) return { code: await readFile(built, 'utf8') };
   return bundleWorkflowCode({
     workflowsPath: path,
+    failureConverterPath,
     logger: {
       log: () => undefined,
       trace: () => undefined,

@@ -10,6 +10,7 @@ import type { FakeScriptInput } from '../../src/fake-models/script';
 import type { ModelStepInput } from '../../src/models/model-step-input';
 import { createModelPools } from '../../src/workers/model-pools';
 import type { ModelStepContext, ModelStepResult } from '../../src/workflows/model-step';
+import { testDataConverter } from '../helpers/payload-codec';
 import { bundleWorkflows, startTestTemporal, testQueue } from '../helpers/temporal';
 import type { modelStepWorkflow } from './fixtures/model-step-workflows';
 import { fakeModels, testRuntime } from './helpers';
@@ -48,6 +49,7 @@ async function runStep(
   const activities = createModelActivities({ runtime });
   const main = await Worker.create({
     connection: env.nativeConnection,
+    dataConverter: testDataConverter,
     taskQueue: queue,
     workflowBundle: bundle,
     activities: { planModelRoute: activities.planModelRoute },
@@ -55,6 +57,7 @@ async function runStep(
   const pools = await createModelPools({
     connection: env.nativeConnection,
     namespace: 'default',
+    dataConverter: testDataConverter,
     catalogue: runtime.catalogue,
     activities,
   });

@@ -52,7 +52,7 @@ describe('GET /api/models', () => {
     }
     const response = await fetch(`${baseUrl}/api/models`);
     expect(response.status).toBe(200);
-    const body = (await response.json()) as any;
+    const body = await response.json();
     expect(body.catalogue).toBe('test-models.yaml');
     expect(body.models).toEqual([
       expect.objectContaining({
@@ -118,7 +118,7 @@ describe('GET /api/models', () => {
     const response = await fetch(`${baseUrl}/api/models?refresh=maybe`);
     expect(response.status).toBe(400);
     expect(response.headers.get('content-type')).toMatch(/application\/problem\+json/);
-    const body = (await response.json()) as any;
+    const body = await response.json();
     expect(body.errors).toEqual([
       { path: 'query.refresh', message: expect.stringMatching(/expected one of "true"\|"false"/) },
     ]);

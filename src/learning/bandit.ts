@@ -1,0 +1,222 @@
+/**
+ * Learned selection: a contextual Thompson-sampling bandit over agent × model arms. Each (context,
+ * arm) keeps a Beta posterior over success and a running mean of the score on success, discounted so
+ * that the bandit follows drift. The prior comes from the catalogue (capability match and quality).
+ * Choices respect the run's remaining budget and each model's load, exploration is bounded and can be
+ * switched off, and every choice carries its reason and every alternative's estimate. Pure: the
+ * caller passes the random generator and keeps the state.
+ */
+import { sampleBeta, sampleNormal, type Rng } from './random';
+
+export type Arm = {
+  agent: string;
+  model: string;
+  local: boolean;
+  /** Estimated USD for one call of this arm on this task. */
+  costUsd: number;
+  /** Catalogue prior: expected success before any record (0–1). */
+  priorSuccess: number;
+  /** Catalogue prior: expected quality on success (0–1). */
+  priorQuality: number;
+  /** In-flight calls over the model's concurrency, 0–1; an arm at 1 or more is full. */
+  load?: number;
+};
+
+export type ArmStats = { successes: number; failures: number; qualitySum: number; qualityWeight: number };
+export type BanditState = Record<string, Record<string, ArmStats>>;
+
+export type BanditOptions = {
+  /** USD a unit of reward is worth: reward = success × quality − costWeight × cost. */
+  costWeight: number;
+  /** Pseudo-observations the catalogue prior counts for. */
+  priorStrength: number;
+  /** Per-observation forgetting in a context, 1 keeps everything. */
+  discount: number;
+  /** false: choose by posterior means only. */
+  explore: boolean;
+  /** Most share of a context's choices that may differ from the greedy one. */
+  maxExplorationShare: number;
+  /** Reward multiplier lost per unit of load (0.5 halves a fully loaded arm's reward). */
+  loadPenalty: number;
+  /** Spread of one quality observation, for sampling the quality mean. */
+  qualitySpread: number;
+};
+
+export const DefaultBanditOptions: BanditOptions = {
+  costWeight: 5,
+  priorStrength: 4,
+  discount: 0.97,
+  explore: true,
+  maxExplorationShare: 0.2,
+  loadPenalty: 0.5,
+  qualitySpread: 0.2,
+};
+
+export type ArmEstimate = {
+  arm: string;
+  agent: string;
+  model: string;
+  successMean: number;
+  qualityMean: number;
+  costUsd: number;
+  expectedReward: number;
+  sampledReward?: number;
+  observations: number;
+  excluded?: string;
+};
+
+export type Choice = {
+  arm: string;
+  agent: string;
+  model: string;
+  explored: boolean;
+  reason: string;
+  alternatives: ArmEstimate[];
+};
+
+export const armId = (arm: Pick<Arm, 'agent' | 'model'>) => `${arm.agent}@${arm.model}`;
+
+export class NoArmFitsError extends Error {
+  override name = 'NoArmFitsError';
+}
+
+const round = (x: number, digits = 3) => Number(x.toFixed(digits));
+
+export class ThompsonBandit {
+  readonly options: BanditOptions;
+  private readonly choices: Record<string, { total: number; explored: number }> = {};
+
+  constructor(
+    readonly state: BanditState = {},
+    options: Partial<BanditOptions> = {},
+  ) {
+    this.options = { ...DefaultBanditOptions, ...options };
+  }
+
+  private stats(context: string, id: string): ArmStats {
+    return this.state[context]?.[id] ?? { successes: 0, failures: 0, qualitySum: 0, qualityWeight: 0 };
+  }
+
+  /** Posterior means of success and quality for an arm in a context. */
+  estimate(
+    context: string,
+    arm: Arm,
+  ): { successMean: number; qualityMean: number; qualitySd: number; alpha: number; beta: number; n: number } {
+    const s = this.stats(context, armId(arm));
+    const k = this.options.priorStrength;
+    const alpha = k * arm.priorSuccess + s.successes + 1e-3;
+    const beta = k * (1 - arm.priorSuccess) + s.failures + 1e-3;
+    const qualityMean = (k * arm.priorQuality + s.qualitySum) / (k + s.qualityWeight);
+    const qualitySd = this.options.qualitySpread / Math.sqrt(k + s.qualityWeight);
+    return {
+      successMean: alpha / (alpha + beta),
+      qualityMean,
+      qualitySd,
+      alpha,
+      beta,
+      n: s.successes + s.failures,
+    };
+  }
+
+  private reward(success: number, quality: number, arm: Arm): number {
+    const loadFactor = 1 - this.options.loadPenalty * Math.min(1, Math.max(0, arm.load ?? 0));
+    return success * quality * loadFactor - this.options.costWeight * arm.costUsd;
+  }
+
+  /** Chooses an arm for a context; `remainingBudgetUsd` excludes arms that would overspend. */
+  choose(
+    context: string,
+    arms: readonly Arm[],
+    rng: Rng,
+    remainingBudgetUsd = Number.POSITIVE_INFINITY,
+  ): Choice {
+    const alternatives: ArmEstimate[] = [];
+    const eligible: Array<{ arm: Arm; mean: number; sample: number; est: ArmEstimate }> = [];
+    for (const arm of arms) {
+      const e = this.estimate(context, arm);
+      const est: ArmEstimate = {
+        arm: armId(arm),
+        agent: arm.agent,
+        model: arm.model,
+        successMean: round(e.successMean),
+        qualityMean: round(e.qualityMean),
+        costUsd: arm.costUsd,
+        expectedReward: round(this.reward(e.successMean, e.qualityMean, arm)),
+        observations: round(e.n, 1),
+      };
+      alternatives.push(est);
+      if (arm.costUsd > remainingBudgetUsd) {
+        est.excluded = `estimated $${arm.costUsd.toFixed(4)} exceeds the remaining budget $${remainingBudgetUsd.toFixed(4)}`;
+        continue;
+      }
+      if ((arm.load ?? 0) >= 1) {
+        est.excluded = `model ${arm.model} is at its concurrency limit`;
+        continue;
+      }
+      const mean = this.reward(e.successMean, e.qualityMean, arm);
+      const sampledQuality = Math.min(1, Math.max(0, e.qualityMean + e.qualitySd * sampleNormal(rng)));
+      const sample = this.options.explore
+        ? this.reward(sampleBeta(rng, e.alpha, e.beta), sampledQuality, arm)
+        : mean;
+      est.sampledReward = round(sample);
+      eligible.push({ arm, mean, sample, est });
+    }
+    if (eligible.length === 0) {
+      throw new NoArmFitsError(
+        `no agent and model fits context ${context}: ${alternatives.map((a) => `${a.arm} (${a.excluded})`).join('; ')}`,
+      );
+    }
+    const byMean = [...eligible].sort((a, b) => b.mean - a.mean || a.est.arm.localeCompare(b.est.arm));
+    const bySample = [...eligible].sort((a, b) => b.sample - a.sample || a.est.arm.localeCompare(b.est.arm));
+    const greedy = byMean[0]!;
+    const counts = (this.choices[context] ??= { total: 0, explored: 0 });
+    let pick = bySample[0]!;
+    let explored = pick !== greedy;
+    let capped = false;
+    if (explored && counts.explored + 1 > this.options.maxExplorationShare * (counts.total + 1)) {
+      pick = greedy;
+      explored = false;
+      capped = true;
+    }
+    counts.total += 1;
+    if (explored) counts.explored += 1;
+    const e = pick.est;
+    const why = explored
+      ? `explored: its sampled reward ${e.sampledReward} beat the best mean ${round(greedy.mean)} of ${greedy.est.arm}`
+      : `highest expected reward ${e.expectedReward} (success ${e.successMean}, quality ${e.qualityMean}, $${e.costUsd.toFixed(4)}, ${e.observations} records)${capped ? '; exploration cap reached' : ''}`;
+    return {
+      arm: e.arm,
+      agent: pick.arm.agent,
+      model: pick.arm.model,
+      explored,
+      reason: `${e.arm}: ${why}`,
+      alternatives,
+    };
+  }
+
+  /** Records an outcome: success and, on success, the score's quality (0–1). */
+  update(
+    context: string,
+    arm: Pick<Arm, 'agent' | 'model'>,
+    outcome: { success: boolean; quality?: number },
+  ): void {
+    const ctx = (this.state[context] ??= {});
+    const d = this.options.discount;
+    for (const s of Object.values(ctx)) {
+      s.successes *= d;
+      s.failures *= d;
+      s.qualitySum *= d;
+      s.qualityWeight *= d;
+    }
+    const s = (ctx[armId(arm)] ??= { successes: 0, failures: 0, qualitySum: 0, qualityWeight: 0 });
+    if (outcome.success) {
+      s.successes += 1;
+      if (outcome.quality !== undefined) {
+        s.qualitySum += outcome.quality;
+        s.qualityWeight += 1;
+      }
+    } else {
+      s.failures += 1;
+    }
+  }
+}

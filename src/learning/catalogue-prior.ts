@@ -1,0 +1,12 @@
+/**
+ * The bandit's prior from the catalogue. A model's catalogue quality (0–100) orders models; it is not
+ * a success rate, so it maps into a deliberately narrow band (0.6–0.8) that the records soon
+ * outweigh. An agent whose capabilities do not cover what the step needs starts from a low chance.
+ */
+export function catalogueSuccessPrior(catalogueQuality: number, capabilitiesMatch: boolean): number {
+  return capabilitiesMatch ? 0.6 + Math.min(100, Math.max(0, catalogueQuality)) / 500 : 0.3;
+}
+
+export function catalogueQualityPrior(catalogueQuality: number): number {
+  return 0.6 + Math.min(100, Math.max(0, catalogueQuality)) / 500;
+}

@@ -1,0 +1,155 @@
+/**
+ * Success prediction from the records: a Beta-Binomial per step (its agent and model, in its context),
+ * shrunk toward the arm's rate over all contexts and then toward the global rate, combined over the
+ * run's graph as the product of its steps' chances (every step must succeed). Cost and duration are
+ * sums of each step's mean. Calibration: Brier score against the base rate, and a reliability table.
+ * Pure.
+ */
+
+export type Tally = { successes: number; failures: number; costUsd: number; durationMs: number };
+export type StepKey = { context: string; arm: string };
+
+export type StepPrediction = {
+  step: string;
+  arm: string;
+  success: number;
+  /** Records behind the estimate in this exact context. */
+  records: number;
+  /** 90% interval of the posterior. */
+  low: number;
+  high: number;
+  costUsd: number;
+  durationMs: number;
+};
+
+export type RunPrediction = {
+  success: number;
+  costUsd: number;
+  durationMs: number;
+  /** low, medium or high by the fewest records behind any step. */
+  confidence: 'low' | 'medium' | 'high';
+  steps: StepPrediction[];
+  /** Set when success is under 50%: the step most likely to fail. */
+  riskStep?: string;
+  explanation: string;
+};
+
+const empty = (): Tally => ({ successes: 0, failures: 0, costUsd: 0, durationMs: 0 });
+const n = (t: Tally) => t.successes + t.failures;
+
+export class SuccessPredictor {
+  private readonly exact = new Map<string, Tally>();
+  private readonly byArm = new Map<string, Tally>();
+  private readonly all = empty();
+
+  /** Pseudo-counts each level of shrinkage carries. */
+  constructor(private readonly strength = { arm: 2, global: 2 }) {}
+
+  record(key: StepKey, outcome: { success: boolean; costUsd: number; durationMs: number }): void {
+    for (const t of [
+      this.tally(this.exact, `${key.context}|${key.arm}`),
+      this.tally(this.byArm, key.arm),
+      this.all,
+    ]) {
+      if (outcome.success) t.successes += 1;
+      else t.failures += 1;
+      t.costUsd += outcome.costUsd;
+      t.durationMs += outcome.durationMs;
+    }
+  }
+
+  private tally(map: Map<string, Tally>, key: string): Tally {
+    let t = map.get(key);
+    if (!t) map.set(key, (t = empty()));
+    return t;
+  }
+
+  /** The global rate with a uniform prior. */
+  baseRate(): number {
+    return (this.all.successes + 1) / (n(this.all) + 2);
+  }
+
+  predictStep(step: string, key: StepKey): StepPrediction {
+    const exact = this.exact.get(`${key.context}|${key.arm}`) ?? empty();
+    const arm = this.byArm.get(key.arm) ?? empty();
+    const global = this.baseRate();
+    const armMean = (arm.successes + this.strength.global * global) / (n(arm) + this.strength.global);
+    const alpha = exact.successes + this.strength.arm * armMean;
+    const beta = exact.failures + this.strength.arm * (1 - armMean);
+    const mean = alpha / (alpha + beta);
+    const sd = Math.sqrt((alpha * beta) / ((alpha + beta) ** 2 * (alpha + beta + 1)));
+    const source = n(exact) > 0 ? exact : n(arm) > 0 ? arm : this.all;
+    const per = (x: number) => (n(source) > 0 ? x / n(source) : 0);
+    return {
+      step,
+      arm: key.arm,
+      success: mean,
+      records: n(exact),
+      low: Math.max(0, mean - 1.645 * sd),
+      high: Math.min(1, mean + 1.645 * sd),
+      costUsd: per(source.costUsd),
+      durationMs: per(source.durationMs),
+    };
+  }
+
+  /** A run's prediction over its steps; `done` steps already succeeded and count as certain. */
+  predictRun(steps: ReadonlyArray<{ id: string } & StepKey & { done?: boolean }>): RunPrediction {
+    const preds = steps.map((s) =>
+      s.done
+        ? { ...this.predictStep(s.id, s), success: 1, low: 1, high: 1, costUsd: 0, durationMs: 0 }
+        : this.predictStep(s.id, s),
+    );
+    const success = preds.reduce((p, s) => p * s.success, 1);
+    const fewest = Math.min(...preds.map((p) => (p.success === 1 && p.low === 1 ? Infinity : p.records)));
+    const confidence = fewest >= 20 ? 'high' : fewest >= 5 ? 'medium' : 'low';
+    const risk = [...preds].sort((a, b) => a.success - b.success)[0];
+    const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
+    return {
+      success,
+      costUsd: preds.reduce((c, s) => c + s.costUsd, 0),
+      durationMs: preds.reduce((c, s) => c + s.durationMs, 0),
+      confidence: Number.isFinite(fewest) ? confidence : 'high',
+      steps: preds,
+      ...(success < 0.5 && risk ? { riskStep: risk.step } : {}),
+      explanation:
+        `${pct(success)} = product of ${preds.map((p) => `${p.step} ${pct(p.success)} (${p.records} records)`).join(' × ')}` +
+        (success < 0.5 && risk ? `; the risk is step ${risk.step} at ${pct(risk.success)}` : ''),
+    };
+  }
+}
+
+/** Mean squared error of probabilities against outcomes; lower is better. */
+export function brierScore(pairs: ReadonlyArray<{ p: number; outcome: boolean }>): number {
+  if (pairs.length === 0) return 0;
+  return pairs.reduce((sum, { p, outcome }) => sum + (p - (outcome ? 1 : 0)) ** 2, 0) / pairs.length;
+}
+
+export type ReliabilityRow = {
+  from: number;
+  to: number;
+  count: number;
+  meanPredicted: number;
+  observedRate: number;
+};
+
+/** Predictions binned by probability, with what was predicted and what happened in each bin. */
+export function reliabilityTable(
+  pairs: ReadonlyArray<{ p: number; outcome: boolean }>,
+  bins = 10,
+): ReliabilityRow[] {
+  const rows: ReliabilityRow[] = [];
+  for (let i = 0; i < bins; i++) {
+    const from = i / bins;
+    const to = (i + 1) / bins;
+    const inBin = pairs.filter(({ p }) => (p >= from && p < to) || (i === bins - 1 && p === 1));
+    if (inBin.length === 0) continue;
+    rows.push({
+      from,
+      to,
+      count: inBin.length,
+      meanPredicted: inBin.reduce((s, x) => s + x.p, 0) / inBin.length,
+      observedRate: inBin.filter((x) => x.outcome).length / inBin.length,
+    });
+  }
+  return rows;
+}

@@ -1,0 +1,69 @@
+import { isCancellation, proxyActivities } from '@temporalio/workflow';
+import type { createOutcomeActivities } from '../activities/outcome-activities';
+import type { StepOutcomeInput } from '../activities/outcome-activities';
+import { StepStatus, type RunSnapshot } from '../engine/run-snapshot';
+import type { Spec } from '../engine/spec';
+
+/** Runs started before this patch replay without the outcome activity; new runs record outcomes. */
+export const outcomePatch = 'outcome-records';
+
+const { recordOutcomes: recordOutcomesActivity } = proxyActivities<
+  ReturnType<typeof createOutcomeActivities>
+>({
+  startToCloseTimeout: '30 seconds',
+  scheduleToCloseTimeout: '2 minutes',
+  retry: { maximumAttempts: 3, initialInterval: '1 second' },
+  summary: 'record step outcomes',
+});
+
+/** The steps that ended (completed or failed), as the outcome activity takes them. Pure. */
+export function endedSteps(snapshot: RunSnapshot, spec: Spec): StepOutcomeInput[] {
+  const byId = new Map(spec.steps.map((step) => [step.id, step]));
+  const out: StepOutcomeInput[] = [];
+  for (const s of snapshot.steps) {
+    if (s.status !== StepStatus.Completed && s.status !== StepStatus.Failed) continue;
+    const step = byId.get(s.id);
+    const task = step?.kind === 'agent' ? step.with.task : undefined;
+    out.push({
+      stepId: s.id,
+      kind: s.kind,
+      ...(step?.kind === 'agent' && { agent: step.agent }),
+      ...(s.model && {
+        model: s.model.modelId,
+        inputTokens: s.model.inputTokens,
+        outputTokens: s.model.outputTokens,
+        costUsd: s.model.costUsd,
+      }),
+      ...(task !== undefined && { taskChars: task.length }),
+      success: s.status === StepStatus.Completed,
+      ...(s.error !== undefined && { error: s.error.slice(0, 200) }),
+      attempts: s.attempts ?? 1,
+      ...(s.startedAt && { startedAt: s.startedAt }),
+      endedAt: s.endedAt ?? snapshot.endedAt ?? snapshot.startedAt,
+      ...(outputExitCode(s.output) !== undefined && { exitCode: outputExitCode(s.output) }),
+    });
+  }
+  return out;
+}
+
+function outputExitCode(output: unknown): number | undefined {
+  if (output && typeof output === 'object' && 'exitCode' in output) {
+    const code = output.exitCode;
+    return typeof code === 'number' ? code : undefined;
+  }
+  return undefined;
+}
+
+/**
+ * Writes one outcome record per ended step, in one activity at the end of the run. Recording is a
+ * side record: if it fails after its retries the run still ends as it would have.
+ */
+export async function recordOutcomes(snapshot: RunSnapshot, spec: Spec): Promise<void> {
+  const steps = endedSteps(snapshot, spec);
+  if (steps.length === 0) return;
+  try {
+    await recordOutcomesActivity({ runId: snapshot.runId, specName: spec.name, steps });
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+  }
+}

@@ -1,0 +1,212 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startFakeModelServer, type FakeModelServer } from '../../src/fake-models/server';
+import { isClosed, postJson, readExample, waitForRun, waitUntil } from '../helpers/harness';
+import { shippedCatalogueOn, shippedModels } from '../models/helpers';
+import { expectAccessible, launchChromium, openPage, screenshotsDir } from './pages-browser';
+import { startUiStack, type UiStack } from './ui-stack';
+
+/** Where the tests leave their pictures: look at them after a change to the console. */
+
+let stack: UiStack;
+let fake: FakeModelServer;
+let browser: Browser;
+let page: Page;
+let base: string;
+
+const slowReply = Array.from({ length: 300 }, (_, index) => `token${index}`).join(' ');
+
+beforeAll(async () => {
+  mkdirSync(screenshotsDir, { recursive: true });
+  fake = await startFakeModelServer();
+  fake.setScript({
+    models: shippedModels,
+    replies: [
+      { match: { prompt: 'tell a slow story' }, reply: slowReply, latencyMs: 500, tokensPerSecond: 30 },
+    ],
+  });
+  [stack, browser] = await Promise.all([
+    startUiStack('ui console', shippedCatalogueOn(fake).runtime),
+    launchChromium(),
+  ]);
+  base = stack.ui.baseUrl;
+}, 240_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.stop();
+  await fake?.close();
+});
+
+beforeEach(async () => {
+  await page?.context().close();
+  page = await openPage(browser, undefined, { height: 860 });
+});
+
+async function startRun(spec: unknown, input: Record<string, unknown> = {}): Promise<string> {
+  const started = await postJson(`${base}/api/runs`, { spec, input });
+  expect(started.status).toBe(201);
+  return started.body.runId as string;
+}
+
+/** Counts full page loads, so a test can say the page changed without one. */
+function countLoads(target: Page): () => number {
+  let loads = 0;
+  target.on('load', () => (loads += 1));
+  return () => loads;
+}
+
+const stepStatus = (stepId: string) =>
+  page.locator(`[data-step-id="${stepId}"]`).getAttribute('data-step-status');
+
+describe('the console, in Chromium, against the real stack', () => {
+  it('serves the console at / and the runs list shows a started run, with a link to Temporal Web', async () => {
+    const runId = await startRun(await readExample('hello.yaml'), { name: 'ui' });
+    await waitForRun(stack.ui, runId, isClosed);
+    await page.goto(`${base}/`);
+    await page.waitForURL(`${base}/runs`);
+    const row = page.locator(`[data-run-id="${runId}"]`);
+    await row.waitFor();
+    await waitUntil(async () => (await row.getAttribute('data-run-status')) === 'completed', {
+      what: 'completed',
+    });
+    const link = row.getByRole('link', { name: `${runId} in Temporal Web` });
+    expect(await link.getAttribute('href')).toContain(`/workflows/${runId}`);
+    await expectAccessible(page, 'runs list');
+    await page.screenshot({ path: join(screenshotsDir, 'runs-list.png') });
+    // The API's own paths are not shadowed by the console.
+    const health = await fetch(`${base}/healthz`, { headers: { accept: 'text/html' } });
+    expect(health.headers.get('content-type')).not.toContain('text/html');
+    const missing = await fetch(`${base}/api/nothing`, { headers: { accept: 'text/html' } });
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get('content-type')).toContain('problem+json');
+  });
+
+  it('shows examples/parallel.yaml as seven nodes that all turn completed without a reload', async () => {
+    const loads = countLoads(page);
+    const runId = await startRun(await readExample('parallel.yaml'), { pause: 5 });
+    await page.goto(`${base}/runs/${runId}`);
+    await page.locator('[data-step-id]').nth(6).waitFor();
+    expect(await page.locator('[data-step-id]').count()).toBe(7);
+    const seen = new Set<string>();
+    await waitUntil(
+      async () => {
+        const statuses = await page
+          .locator('[data-step-id]')
+          .evaluateAll((nodes) => nodes.map((node) => node.getAttribute('data-step-status')));
+        statuses.forEach((status) => seen.add(String(status)));
+        return statuses.every((status) => status === 'completed');
+      },
+      { timeoutMs: 60_000, what: 'all seven nodes completed' },
+    );
+    expect(seen.has('running') || seen.has('pending')).toBe(true);
+    expect(loads()).toBe(1);
+    await page.locator('[data-step-id="join"]').getByRole('button', { name: 'join' }).click();
+    await page
+      .getByTestId('step-panel')
+      .getByText(/joined/)
+      .first()
+      .waitFor();
+    await expectAccessible(page, 'run page');
+    await page.screenshot({ path: join(screenshotsDir, 'run-page.png'), fullPage: true });
+  });
+
+  it('lists examples/approval.yaml in the inbox, with a count in the navigation, and approving there completes it', async () => {
+    const runId = await startRun(await readExample('approval.yaml'));
+    await page.goto(`${base}/approvals`);
+    const entry = page.locator(`li[data-run-id="${runId}"]`);
+    await entry.waitFor({ timeout: 30_000 });
+    expect(await entry.textContent()).toContain('Publish release 1.0?');
+    expect(await entry.getByTestId('deadline').textContent()).toContain('rejected by default');
+    expect(Number(await page.getByTestId('approvals-count').textContent())).toBeGreaterThanOrEqual(1);
+    await expectAccessible(page, 'approvals inbox');
+    await page.screenshot({ path: join(screenshotsDir, 'approvals-inbox.png') });
+    await entry.getByLabel('Comment').fill('ship it');
+    await entry.getByRole('button', { name: `Approve review of ${runId}` }).click();
+    const run = await waitForRun(stack.ui, runId, isClosed);
+    expect(run.status).toBe('completed');
+    expect(run.output).toBe('published release 1.0 (approved: ship it)');
+    await entry.waitFor({ state: 'detached', timeout: 15_000 });
+  });
+
+  it('cancelling a running fan-out from its page shows its compensations, in the order they ran', async () => {
+    const runId = await startRun(await readExample('parallel.yaml'), { pause: 30 });
+    await page.goto(`${base}/runs/${runId}`);
+    await waitUntil(async () => (await stepStatus('part1')) === 'running', {
+      what: 'part1 running',
+      timeoutMs: 30_000,
+    });
+    await page.getByRole('button', { name: 'Cancel run' }).click();
+    const run = await waitForRun(
+      stack.ui,
+      runId,
+      (current) => isClosed(current) && current.compensations.every((c) => c.status !== 'running'),
+    );
+    expect(run.status).toBe('cancelled');
+    expect(run.compensations.length).toBeGreaterThan(0);
+    const marked = page.locator('[data-compensation-step]');
+    await waitUntil(async () => (await marked.count()) === run.compensations.length, {
+      what: 'compensation nodes',
+    });
+    const shown = await marked.evaluateAll((nodes) =>
+      nodes
+        .map(
+          (node) =>
+            [
+              Number(node.getAttribute('data-compensation-order')),
+              node.getAttribute('data-compensation-step'),
+            ] as const,
+        )
+        .sort((a, b) => a[0] - b[0])
+        .map(([, stepId]) => stepId),
+    );
+    expect(shown).toEqual(run.compensations.map((record) => record.stepId));
+    await page.locator('[data-run-status="cancelled"]').first().waitFor();
+  });
+
+  it("shows a model step's tokens as they stream, before the step completes", async () => {
+    const runId = await startRun({
+      name: 'story',
+      steps: [{ id: 'tell', kind: 'model', with: { prompt: 'tell a slow story', policy: 'local-first' } }],
+      output: '${{ steps.tell.output.text }}',
+    });
+    await page.goto(`${base}/runs/${runId}`);
+    const tokens = page.locator('[data-step-id="tell"] [data-testid="step-tokens"]');
+    await tokens.waitFor({ timeout: 30_000 });
+    const first = (await tokens.textContent()) ?? '';
+    await waitUntil(async () => ((await tokens.textContent()) ?? '') !== first, { what: 'more tokens' });
+    expect(await stepStatus('tell')).toBe('running');
+    await waitUntil(async () => (await stepStatus('tell')) === 'completed', {
+      timeoutMs: 30_000,
+      what: 'tell completed',
+    });
+  });
+
+  it('says when the API is unreachable, and catches up by itself when it is back', async () => {
+    const loads = countLoads(page);
+    const runId = await startRun(await readExample('parallel.yaml'), { pause: 3 });
+    await page.goto(`${base}/runs/${runId}`);
+    await waitUntil(async () => (await stepStatus('prepare')) === 'completed', {
+      what: 'prepare',
+      timeoutMs: 30_000,
+    });
+    await stack.stopApi();
+    await page.getByTestId('api-unreachable').waitFor({ timeout: 15_000 });
+    await waitForRunDirect(runId);
+    expect(await stepStatus('join')).not.toBe('completed');
+    await stack.startApi();
+    await page.getByTestId('api-unreachable').waitFor({ state: 'detached', timeout: 20_000 });
+    await waitUntil(async () => (await stepStatus('join')) === 'completed', {
+      what: 'join after reconnect',
+      timeoutMs: 20_000,
+    });
+    expect(loads()).toBe(1);
+  });
+});
+
+/** Waits for the run to close through Temporal itself, while the API is down. */
+async function waitForRunDirect(runId: string) {
+  await stack.env.client.workflow.getHandle(runId).result();
+}

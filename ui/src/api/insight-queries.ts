@@ -1,0 +1,43 @@
+import { useQuery } from '@tanstack/react-query';
+import { api, query } from './client';
+import type {
+  AgentsResponse,
+  CostAnalytics,
+  ModelsResponse,
+  RunAnalytics,
+  StepAnalytics,
+} from './page-types';
+
+/** Cache keys of the agents, models and analytics pages; the agents socket patches `agents`. */
+export const insightKeys = {
+  agents: ['agents'] as const,
+  models: ['models'] as const,
+  analytics: (what: 'runs' | 'cost' | 'steps', days: number) => ['analytics', what, days] as const,
+};
+
+export function useAgents() {
+  return useQuery({
+    queryKey: insightKeys.agents,
+    queryFn: () => api<AgentsResponse>('/api/agents'),
+    refetchInterval: 15_000,
+  });
+}
+
+export function useModels() {
+  return useQuery({
+    queryKey: insightKeys.models,
+    queryFn: () => api<ModelsResponse>('/api/models'),
+    refetchInterval: 15_000,
+  });
+}
+
+function useAnalytics<T>(what: 'runs' | 'cost' | 'steps', days: number) {
+  return useQuery({
+    queryKey: insightKeys.analytics(what, days),
+    queryFn: () => api<T>(`/api/analytics/${what}${query({ days })}`),
+    refetchInterval: 30_000,
+  });
+}
+export const useRunAnalytics = (days: number) => useAnalytics<RunAnalytics>('runs', days);
+export const useCostAnalytics = (days: number) => useAnalytics<CostAnalytics>('cost', days);
+export const useStepAnalytics = (days: number) => useAnalytics<StepAnalytics>('steps', days);
