@@ -64,7 +64,9 @@ export async function createTroupeWorkers({
   pools = allPools,
   sizes = { pools: {} },
 }: TroupeWorkerOptions): Promise<TroupeWorkers> {
-  const modelActivities = models && createModelActivities({ runtime: models });
+  // One store for every pool: model answers, tool outputs and GET /api/blobs share <dataDir>/blobs.
+  const blobs = new DiskBlobStore(join(dataDir, 'blobs'));
+  const modelActivities = models && createModelActivities({ runtime: models, blobs });
   const workers: Worker[] = [];
   const sweepers: { stop(): void }[] = [];
   const served: TroupeWorkers['served'] = [];
@@ -100,7 +102,7 @@ export async function createTroupeWorkers({
         ...base,
         taskQueue: toolsQueue(taskQueue),
         ...(size?.activities && { maxConcurrentActivityTaskExecutions: size.activities }),
-        activities: createToolActivities({ dataDir, blobs: new DiskBlobStore(join(dataDir, 'blobs')) }),
+        activities: createToolActivities({ dataDir, blobs }),
       }),
     );
     served.push({ pool: PoolName.Tools, taskQueues: [toolsQueue(taskQueue)] });

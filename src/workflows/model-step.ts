@@ -8,8 +8,12 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { TimeoutType, type Duration } from '@temporalio/common';
-import type { ModelActivities, ModelFailureDetails } from '../activities/model-activities';
-import type { CallModelInput, CallModelResult } from '../models/model-caller';
+import type {
+  CallModelActivityInput,
+  CallModelActivityResult,
+  ModelActivities,
+  ModelFailureDetails,
+} from '../activities/model-activities';
 import {
   AttemptOutcome,
   configureHint,
@@ -70,7 +74,8 @@ export type ModelRoute = {
   settled?: boolean;
 };
 
-export type ModelStepResult = { result: CallModelResult; route: ModelRoute };
+/** The answer's text (and long strings of its JSON) may be blob references: see callModel. */
+export type ModelStepResult = { result: CallModelActivityResult; route: ModelRoute };
 
 /**
  * Runs a model step: plans the failover chain in an activity (so live health and breakers are read
@@ -127,7 +132,7 @@ export async function runModelStep(args: ModelStepInput, ctx: ModelStepContext):
     });
     const held = ctx.hold ? await ctx.hold(candidate.estimatedUsd ?? 0) : undefined;
     const budget = held?.budget ?? ctx.budget;
-    const input: CallModelInput = {
+    const input: CallModelActivityInput = {
       modelId: candidate.modelId,
       runId,
       stepId: ctx.stepId,

@@ -38,7 +38,7 @@ import { runDetails, stepSummary } from '../engine/run-labels';
 import { bareExpression } from '../engine/template';
 import { runIdOf } from './run-id';
 import { boundedStatePatch, resolveArgs } from './stored-templates';
-import type { CallModelResult } from '../models/model-caller';
+import type { CallModelActivityResult } from '../activities/model-activities';
 import type { ModelStepInput } from '../models/model-step-input';
 import { holdBudget, holdRest, holdsBudget } from './budget-holds';
 import { runModelStep, type ModelRoute } from './model-step';
@@ -324,7 +324,7 @@ async function callModel(run: RunState, step: ModelStep, context: ExpressionCont
   };
 }
 
-function modelUse(route: ModelRoute, result?: CallModelResult): ModelUse {
+function modelUse(route: ModelRoute, result?: CallModelActivityResult): ModelUse {
   return {
     modelId: result?.modelId ?? route.chosen ?? 'none',
     provider: result?.provider ?? '',
