@@ -1,12 +1,14 @@
 // `npm run setup`: everything a fresh machine needs, the Temporal CLI and Temporal Server (for
 // `npm run start:cluster`) included. Safe to run again: later runs reuse node_modules and the cached
 // builds and take seconds. `--server` is accepted for clarity (the server is built either way);
-// `--no-server` skips the server for a machine that only runs the dev server.
+// `--no-server` skips the server for a machine that only runs the dev server; `--no-deploy-tools` skips
+// helm and kubeconform, which `npm run check:deploy` and its test use.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cliVersion, findOrInstallTemporalCli } from './cli.mjs';
+import { deployToolPaths, findOrBuildDeployTools } from '../deploy/deploy-tools.mjs';
 import { findOrBuildServer, serverPaths, serverVersion } from './server-build.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -89,6 +91,22 @@ async function buildTemporalServer() {
     `Temporal Server: ${paths.server} (${built.length > 0 ? `built ${built.join(', ')}` : 'cached'}, ${seconds}s)\n  ${serverVersion(paths.server)}`,
   );
   console.log(`  SQL tool ${paths.sqlTool}, schema ${paths.schemaDir}, Temporal Web ${paths.uiServer}`);
+}
+
+/**
+ * helm and kubeconform, and the Kubernetes, KEDA and Compose schemas, for `npm run check:deploy`:
+ * built from the Go module proxy the first time, found in the cache afterwards.
+ */
+async function buildDeployTools() {
+  const reporter = await progressReporter('');
+  const started = Date.now();
+  const made = await findOrBuildDeployTools((update) => reporter.update(update));
+  reporter.stop();
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  const { helm, kubeconform } = deployToolPaths();
+  console.log(
+    `Deploy checks: ${helm}, ${kubeconform} (${made.length > 0 ? `made ${made.join(', ')}` : 'cached'}, ${seconds}s)`,
+  );
 }
 
 /**
@@ -177,6 +195,7 @@ async function main() {
   installPackages();
   await installTemporalCli();
   if (!process.argv.includes('--no-server')) await buildTemporalServer();
+  if (!process.argv.includes('--no-deploy-tools')) await buildDeployTools();
   ensureChromium();
   ensureBubblewrap();
   buildUi();
