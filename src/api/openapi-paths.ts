@@ -24,6 +24,7 @@ import {
   NoteRequest,
   ScheduleListResponse,
   ScheduleView,
+  TriggerRequest,
   UpdateScheduleRequest,
 } from './schedule-options';
 import { SavedSpecResponse, SaveSpecRequest, SpecListResponse, ValidateSpecResponse } from './specs-routes';
@@ -385,9 +386,12 @@ export function routes(): (RouteConfig & { scope: RouteScope })[] {
       path: '/api/schedules/{id}/trigger',
       scope: 'admin',
       summary: 'Start a run now',
-      request: { params: idParams },
+      request: {
+        params: idParams,
+        body: { required: false, content: { 'application/json': { schema: TriggerRequest } } },
+      },
       responses: {
-        ...accepted(z.object({ id: z.string(), triggered: z.literal(true) })),
+        ...accepted(z.object({ id: z.string(), triggered: z.literal(true), overlap: z.string() })),
         404: problem('No such schedule'),
       },
     },

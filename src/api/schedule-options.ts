@@ -57,6 +57,14 @@ export const BackfillRequest = z.strictObject({
   end: z.iso.datetime({ offset: true }),
   overlap: z.enum(OverlapPolicy).default(OverlapPolicy.AllowAll),
 });
+/**
+ * "Trigger now" starts a run now, even while a scheduled one is still going or the schedule is paused:
+ * under the schedule's own buffer or skip policy a trigger would wait, and a paused schedule never
+ * starts what it buffered. `overlap` asks for the schedule's kind of wait instead.
+ */
+export const TriggerRequest = z.strictObject({
+  overlap: z.enum(OverlapPolicy).default(OverlapPolicy.AllowAll),
+});
 export const NoteRequest = z.strictObject({ note: z.string().max(500).optional() });
 
 export const ScheduleView = z.object({

@@ -11,6 +11,7 @@ import {
   ScheduleId,
   scheduleOptions,
   temporalOverlap,
+  TriggerRequest,
   UpdateScheduleRequest,
   type ScheduleView,
 } from './schedule-options';
@@ -124,9 +125,10 @@ export function schedulesRoutes({
 
   router.post('/:id/trigger', async (req, res) => {
     const id = idOf(req.params);
+    const { overlap } = parseRequest(TriggerRequest, req.body ?? {});
     await describe(id);
-    await client.schedule.getHandle(id).trigger();
-    res.status(202).json({ id, triggered: true });
+    await client.schedule.getHandle(id).trigger(temporalOverlap(overlap));
+    res.status(202).json({ id, triggered: true, overlap });
   });
 
   router.post('/:id/backfill', async (req, res) => {

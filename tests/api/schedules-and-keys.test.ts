@@ -81,12 +81,17 @@ describe('schedules', () => {
     const paused = await call('POST', '/api/schedules/every-two/pause', { note: 'testing' });
     expect(paused.body).toMatchObject({ paused: true, note: 'testing' });
     const before = paused.body.runsStarted as number;
-    expect((await call('POST', '/api/schedules/every-two/trigger')).status).toBe(202);
-    // Under buffer-one, a trigger waits for a scheduled run still going: give a busy machine time.
-    await waitUntil(
-      async () => (await call('GET', '/api/schedules/every-two')).body.runsStarted > before,
-      { timeoutMs: 45_000, everyMs: 300, what: 'the triggered run to start' },
-    );
+    // "Trigger now" starts a run while the schedule is paused, even with a scheduled run still going.
+    const triggered = await call('POST', '/api/schedules/every-two/trigger');
+    expect(triggered).toMatchObject({ status: 202, body: { triggered: true, overlap: 'allow-all' } });
+    await waitUntil(async () => (await call('GET', '/api/schedules/every-two')).body.runsStarted > before, {
+      timeoutMs: 20_000,
+      everyMs: 300,
+      what: 'the triggered run to start',
+    });
+    const refused = await call('POST', '/api/schedules/every-two/trigger', { overlap: 'sometimes' });
+    expect(refused.status).toBe(400);
+    expect(refused.body.errors[0].path).toBe('overlap');
 
     const end = new Date();
     const start = new Date(end.getTime() - 5_000);
