@@ -46,6 +46,8 @@ const recordings: Recording[] = [
   { name: 'saga', example: 'saga.yaml' },
   { name: 'approval', example: 'approval.yaml', approve: 'review' },
   { name: 'plan', example: 'plan.yaml', input: { goal: 'Add a greet function, with docs' } },
+  // agent-auto: each step's agent is chosen by the chooseAgent activity before it runs.
+  { name: 'agent-auto', example: 'auto.yaml' },
   {
     // scheduler-v2: a step fed by a completed step and a skipped one runs at once.
     name: 'skipjoin',

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AgentChoice } from '../engine/run-snapshot';
 import { CheckName, evaluate, type CheckResult, type CheckWeights } from '../learning/evaluator';
 import type { OutcomeStore } from '../learning/outcome-store';
 
@@ -18,6 +19,9 @@ export const StepOutcomeInput = z.strictObject({
   startedAt: z.iso.datetime().optional(),
   endedAt: z.iso.datetime(),
   exitCode: z.int().optional(),
+  /** For an `agent: auto` step: the capabilities it needed (its context) and how its agent was chosen. */
+  needs: z.array(z.string()).optional(),
+  choice: AgentChoice.optional(),
 });
 export type StepOutcomeInput = z.infer<typeof StepOutcomeInput>;
 
@@ -72,7 +76,13 @@ export const createOutcomeActivities = ({ store, weightsFor }: OutcomeActivityDe
         ...(type && { errorType: type }),
         score: evaluation.score,
         grade: evaluation.grade,
-        features: { stepKind: step.kind, capabilities: [], inputTokens, specName: input.specName },
+        features: {
+          stepKind: step.kind,
+          capabilities: step.needs ?? [],
+          inputTokens,
+          specName: input.specName,
+        },
+        ...(step.choice && { choice: step.choice }),
         endedAt: step.endedAt,
       });
     }

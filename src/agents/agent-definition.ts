@@ -17,6 +17,17 @@ export const Compensation = z.discriminatedUnion('kind', [
 ]);
 export type Compensation = z.infer<typeof Compensation>;
 
+/**
+ * A capability a step can ask for with `agent: auto` and `needs`: one short kebab-case word from a
+ * shared vocabulary (`code`, `tests`, `review`, ...), unlike the free words of `capabilities`.
+ */
+export const CapabilityTag = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{0,39}$/, 'a capability is one kebab-case word, like code, tests or review');
+
+/** The step's `agent` that asks Troupe to choose one by `needs`; no agent may take this id. */
+export const AutoAgent = 'auto';
+
 const AgentId = z
   .string()
   .regex(/^[a-z][a-z0-9-]{1,62}$/, 'an agent id is kebab-case: lowercase letters, digits and -');
@@ -27,6 +38,8 @@ export const AgentDefinition = z.strictObject({
   description: z.string().min(1),
   /** What the agent is good at, for people and planners choosing one (free words, not model capabilities). */
   capabilities: z.array(z.string().min(1)).min(1),
+  /** What `agent: auto` steps may ask of this agent (`needs: [tests]` finds the agents providing tests). */
+  provides: z.array(CapabilityTag).max(20).default([]),
   system: z.string().min(20, 'the system prompt must say who the agent is and how it answers'),
   /** Names from the tool box; the model is offered these and nothing else. */
   tools: z.array(z.string().min(1)).default([]),

@@ -3,7 +3,8 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { toolBox } from '../tools/tool-box';
-import { AgentDefinition } from './agent-definition';
+import type { SpecContext } from '../engine/spec-validation';
+import { AgentDefinition, AutoAgent } from './agent-definition';
 
 export const defaultAgentsDir = resolve(
   dirname(fileURLToPath(import.meta.url)),
@@ -30,6 +31,10 @@ export function createAgentRegistry(definitions: AgentDefinition[], source = '(i
   for (const definition of definitions) {
     if (agents.has(definition.id))
       throw new AgentRegistryError(`${source}: agent "${definition.id}" is defined twice`);
+    if (definition.id === AutoAgent)
+      throw new AgentRegistryError(
+        `${source}: "${AutoAgent}" cannot be an agent id: a step's agent: ${AutoAgent} asks Troupe to choose one`,
+      );
     const unknown = definition.tools.filter((tool) => !toolBox.has(tool));
     if (unknown.length > 0) {
       throw new AgentRegistryError(
@@ -90,4 +95,12 @@ export async function loadAgentRegistry({
   }
   if (definitions.length === 0) throw new AgentRegistryError(`no agent definitions (*.yaml) in ${folder}`);
   return createAgentRegistry(definitions, folder);
+}
+
+/** What spec validation needs of a registry: its agents, and what each provides to `agent: auto`. */
+export function specContextOf(registry: AgentRegistry): SpecContext {
+  return {
+    agents: new Set(registry.agents.keys()),
+    provides: new Map([...registry.agents.values()].map((agent) => [agent.id, agent.provides])),
+  };
 }

@@ -55,6 +55,7 @@ export function agentsRoutes({
         id: agent.id,
         description: agent.description,
         capabilities: agent.capabilities,
+        provides: agent.provides,
         tools: agent.tools,
         model: agent.model,
         compensation: agent.compensation.kind,

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
-import type { AgentRegistry } from '../agents/registry';
+import { specContextOf, type AgentRegistry } from '../agents/registry';
 import type { Config } from '../config';
 import { chatCommands, type ChatCommand } from '../engine/chat-commands';
 import type { ChatSnapshot } from '../engine/chat-types';
@@ -136,7 +136,7 @@ async function findSpec(specs: SpecStore, name: string, agents: AgentRegistry): 
       message: `no spec "${name}" in the library${library.length > 0 ? ` (${library.join(', ')})` : ''} or in examples/`,
     });
   }
-  const parsed = parseSpec(source, { agents: new Set(agents.agents.keys()) });
+  const parsed = parseSpec(source, specContextOf(agents));
   if (!parsed.ok)
     throw new HttpError(400, {
       message: `spec "${name}" is invalid: ${parsed.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`,

@@ -2,7 +2,7 @@ import { rm } from 'node:fs/promises';
 import type { Client } from '@temporalio/client';
 import express, { Router } from 'express';
 import { z } from 'zod';
-import type { AgentRegistry } from '../agents/registry';
+import { specContextOf, type AgentRegistry } from '../agents/registry';
 import { runWorkspacePath } from '../activities/workspace';
 import type { Config } from '../config';
 import { chatCommands, parseChatCommand } from '../engine/chat-commands';
@@ -159,7 +159,7 @@ export function chatRoutes({
     const body = parseRequest(PlanDecisionBody, req.body ?? {}, 'body');
     let spec: Spec | undefined;
     if (body.yaml !== undefined) {
-      const parsed = parseSpec(body.yaml, { agents: new Set(agentIds) });
+      const parsed = parseSpec(body.yaml, specContextOf(agents));
       if (!parsed.ok)
         throw invalidRequest(parsed.issues.map((issue) => ({ ...issue, path: ['yaml', ...issue.path] })));
       spec = parsed.spec;

@@ -58,6 +58,8 @@ const AgentsResponse = z.object({
       id: z.string(),
       description: z.string(),
       capabilities: z.array(z.string()),
+      /** What `agent: auto` steps may ask of this agent in `needs`. */
+      provides: z.array(z.string()),
       tools: z.array(z.string()),
       compensation: z.string(),
       status: z.looseObject({ state: z.enum(['busy', 'idle']) }),

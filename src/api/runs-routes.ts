@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { goalSpec, GoalRequest } from '../engine/plan';
 import { RunInput, type Spec } from '../engine/spec';
 import { RunForecast } from '../learning/run-forecast';
-import type { AgentRegistry } from '../agents/registry';
+import { specContextOf, type AgentRegistry } from '../agents/registry';
 import { fromZodIssue, parseSpec } from '../engine/spec-validation';
 import { runUrl, type Config } from '../config';
 import type { runWorkflow } from '../workflows/run-workflow';
@@ -115,7 +115,7 @@ export function runsRoutes({
   /** Forecasts a run from earlier outcomes; its answer goes back with the start. */
   forecast?: (spec: Spec) => Promise<RunForecast | undefined>;
 }): Router {
-  const context = agents ? { agents: new Set(agents.agents.keys()) } : {};
+  const context = agents ? specContextOf(agents) : {};
   const router = Router();
   const list = cachedRunLister(client, config.TEMPORAL_NAMESPACE, listCacheMs);
 

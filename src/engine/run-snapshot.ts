@@ -48,6 +48,32 @@ export const ModelUse = z.object({
 });
 export type ModelUse = z.infer<typeof ModelUse>;
 
+/** One agent `agent: auto` could have chosen, with the bandit's estimates for it. */
+export const AgentEstimate = z.object({
+  agent: z.string(),
+  /** Posterior mean reward: success × quality − cost weight × USD. */
+  estimate: z.number(),
+  successMean: z.number(),
+  qualityMean: z.number(),
+  /** What Thompson sampling drew for it (the mean itself when exploration is off). */
+  sampled: z.number().optional(),
+  /** Outcome records behind the estimate, discounted. */
+  observations: z.number(),
+});
+export type AgentEstimate = z.infer<typeof AgentEstimate>;
+
+/** Which agent an `agent: auto` step runs, why, and every candidate's estimate. */
+export const AgentChoice = z.object({
+  agent: z.string(),
+  needs: z.array(z.string()),
+  /** The bandit's context (step kind, needs, task size): later choices learn from records of the same. */
+  context: z.string(),
+  explored: z.boolean(),
+  reason: z.string(),
+  alternatives: z.array(AgentEstimate),
+});
+export type AgentChoice = z.infer<typeof AgentChoice>;
+
 export const StepSnapshot = z.object({
   id: z.string(),
   status: z.enum(StepStatus),
@@ -63,6 +89,8 @@ export const StepSnapshot = z.object({
   deadline: z.iso.datetime().optional(),
   decision: Decision.optional(),
   model: ModelUse.optional(),
+  /** For an `agent: auto` step: the agent chosen, why, and the alternatives' estimates. */
+  choice: AgentChoice.optional(),
   /** The shared-context version the step started from. */
   contextVersion: z.number().int().optional(),
   /** For a foreach step: how many items are done out of how many. */

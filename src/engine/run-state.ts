@@ -8,6 +8,7 @@ import {
   type RunSnapshot,
   type SharedContextSnapshot,
   type AgentMessage,
+  type AgentChoice,
   type Compensable,
   type StepSnapshot,
 } from './run-snapshot';
@@ -325,6 +326,18 @@ export class RunState {
       contextVersion: this.shared.currentVersion,
       ...extra,
     });
+  }
+
+  /** Keeps which agent an `agent: auto` step runs, and why. */
+  recordChoice(stepId: string, choice: AgentChoice): void {
+    this.update(stepId, { choice });
+  }
+
+  /** The agent a step ran: the one chosen for an `agent: auto` step, else the one its spec names. */
+  agentOf(stepId: string): string | undefined {
+    const step = this.step(stepId);
+    if (step.kind !== 'agent') return undefined;
+    return this.record(stepId).choice?.agent ?? step.agent;
   }
 
   wait(stepId: string, now: Date, extra: Pick<StepRecord, 'message' | 'deadline'>): void {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AutoAgent } from '../agents/agent-definition';
 import { checkPendingLimits } from './pending-limits';
 import { Spec, StepKind, ToolName, type Step } from './spec';
 import { checkDeclarations, checkInput, inputsRead } from './spec-inputs';
@@ -17,6 +18,8 @@ export type SpecParseResult = { ok: true; spec: Spec } | { ok: false; issues: Sp
 export type SpecContext = {
   /** The agent registry's ids; when given, agent steps must name one of them. */
   agents?: ReadonlySet<string>;
+  /** What each agent provides to `agent: auto`; when given, every capability a step needs must exist. */
+  provides?: ReadonlyMap<string, readonly string[]>;
 };
 
 export function parseSpec(source: unknown, context: SpecContext = {}): SpecParseResult {
@@ -25,7 +28,11 @@ export function parseSpec(source: unknown, context: SpecContext = {}): SpecParse
   const parsed = Spec.safeParse(raw.value);
   if (!parsed.success)
     return { ok: false, issues: [...parsed.error.issues.flatMap(fromZodIssue), ...checkSkeleton(raw.value)] };
-  const issues = [...checkGraph(parsed.data), ...checkAgents(parsed.data, context.agents)];
+  const issues = [
+    ...checkGraph(parsed.data),
+    ...checkAgents(parsed.data, context.agents),
+    ...checkNeeds(parsed.data, context.provides),
+  ];
   return issues.length > 0 ? { ok: false, issues } : { ok: true, spec: parsed.data };
 }
 
@@ -209,11 +216,63 @@ function checkAgents(
               message: `unknown agent "${agent}"; the registry has ${[...agents].sort().join(', ')}`,
             },
           ];
-    if (step.kind === StepKind.Agent) return unknown(step.agent, ['agent']);
+    if (step.kind === StepKind.Agent) return step.agent === AutoAgent ? [] : unknown(step.agent, ['agent']);
     if (step.kind !== StepKind.Plan) return [];
     return [
       ...unknown(step.with.agent, ['with', 'agent']),
       ...(step.with.agents ?? []).flatMap((agent, n) => unknown(agent, ['with', 'agents', n])),
+    ];
+  });
+}
+
+/**
+ * `agent: auto` needs `needs`, and `needs` (or `explore`) means nothing without it. With the registry,
+ * every capability needed must be one some agent provides, and one agent must provide them all.
+ */
+function checkNeeds(
+  spec: Spec,
+  provides: ReadonlyMap<string, readonly string[]> | undefined,
+  at: (string | number)[] = [],
+): SpecIssue[] {
+  const known = provides && new Set([...provides.values()].flat());
+  return spec.steps.flatMap((step, index): SpecIssue[] => {
+    const path = (more: (string | number)[]) => [...at, 'steps', index, ...more];
+    if (step.kind === StepKind.Subworkflow)
+      return checkNeeds(step.with.spec, provides, path(['with', 'spec']));
+    if (step.kind !== StepKind.Agent) return [];
+    if (step.agent !== AutoAgent) {
+      const stray = (['needs', 'explore'] as const).filter((field) => step[field] !== undefined);
+      return stray.map((field) => ({
+        path: path([field]),
+        message: `${field} applies only to agent: ${AutoAgent}; this step names agent "${step.agent}" (drop ${field}, or let Troupe choose with agent: ${AutoAgent})`,
+      }));
+    }
+    if (!step.needs)
+      return [
+        {
+          path: path(['needs']),
+          message: `agent: ${AutoAgent} needs a list of capabilities to choose by, for example needs: [tests]`,
+        },
+      ];
+    if (!provides || !known) return [];
+    const unknown = step.needs.flatMap((need, n): SpecIssue[] =>
+      known.has(need)
+        ? []
+        : [
+            {
+              path: path(['needs', n]),
+              message: `no agent provides "${need}"; the registry's capabilities are ${[...known].sort().join(', ')}`,
+            },
+          ],
+    );
+    if (unknown.length > 0) return unknown;
+    const fit = [...provides].filter(([, has]) => step.needs!.every((need) => has.includes(need)));
+    if (fit.length > 0) return [];
+    return [
+      {
+        path: path(['needs']),
+        message: `no single agent provides all of ${step.needs.join(', ')}; split the step, or need less`,
+      },
     ];
   });
 }

@@ -1,5 +1,6 @@
 import type { StringValue } from 'ms';
 import { z } from 'zod';
+import { CapabilityTag } from '../agents/agent-definition';
 import { ModelStepInput } from '../models/model-step-input';
 import { InputDeclarations } from './spec-inputs';
 
@@ -155,12 +156,18 @@ export type ModelStep = z.infer<typeof ModelStep>;
 /**
  * Gives a task to a specialist agent from the registry (config/agents): a tool-using loop that runs as
  * one activity in the agents pool. Without `compensate`, the agent's own compensation undoes it (for
- * most agents: restoring the workspace snapshot taken before the step).
+ * most agents: restoring the workspace snapshot taken before the step). `agent: auto` with `needs`
+ * lets Troupe choose among the agents that provide every capability needed (docs/learning.md).
  */
 export const AgentStep = z.strictObject({
   ...stepBase,
   kind: z.literal(StepKind.Agent),
+  /** An agent id from the registry, or `auto`: Troupe chooses by `needs` and earlier outcomes. */
   agent: z.string().min(1),
+  /** With `agent: auto`: the capabilities the chosen agent must provide, all of them. */
+  needs: z.array(CapabilityTag).min(1, 'needs lists at least one capability').max(10).optional(),
+  /** With `agent: auto`: false chooses by the outcome records' means only, never exploring. */
+  explore: z.boolean().optional(),
   timeout: Duration.optional(),
   retry: Retry.optional(),
   with: z.strictObject({
@@ -240,6 +247,11 @@ const specFields = {
    * compensations run; `finish-running` lets them finish first.
    */
   onFailure: z.enum(['fail-fast', 'finish-running']).optional(),
+  /**
+   * Whether `agent: auto` steps may explore (try an agent whose sampled estimate beats the best mean,
+   * within a bounded share of choices); false chooses greedily. A step's own `explore` wins.
+   */
+  explore: z.boolean().optional(),
 };
 
 export const SubworkflowStep = z.strictObject({

@@ -194,6 +194,16 @@ export class ThompsonBandit {
     };
   }
 
+  /**
+   * Counts a choice made earlier in a context (by another bandit, say, rebuilt from the records), so
+   * the exploration cap bounds the share of all choices there, not only of this instance's.
+   */
+  noteChoice(context: string, explored: boolean): void {
+    const counts = (this.choices[context] ??= { total: 0, explored: 0 });
+    counts.total += 1;
+    if (explored) counts.explored += 1;
+  }
+
   /** Records an outcome: success and, on success, the score's quality (0–1). */
   update(
     context: string,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AgentChoice } from '../engine/run-snapshot';
 
 /**
  * One record per step that ended: who did it, what it cost, how it went, how it scored, and the
@@ -29,6 +30,8 @@ export const OutcomeRecord = z.strictObject({
   score: z.number().min(0).max(100),
   grade: z.enum(['EXCELLENT', 'GOOD', 'FAIR', 'POOR']),
   features: OutcomeFeatures,
+  /** For an `agent: auto` step: why its agent was chosen, and the alternatives' estimates. */
+  choice: AgentChoice.optional(),
   /** When the step ended, ISO 8601 (the workflow's deterministic clock). */
   endedAt: z.iso.datetime(),
 });

@@ -10,6 +10,7 @@ import { startWorkspaceSweeper, workspaceRetentionMs } from '../activities/works
 import type { ModelRuntime } from '../models/model-runtime';
 import { createModelPools } from './model-pools';
 import { createAgentActivities } from '../activities/agent-activities';
+import { createAgentChoiceActivities } from '../activities/agent-choice-activities';
 import { createChatActivities } from '../activities/chat-activities';
 import { createOutcomeActivities } from '../activities/outcome-activities';
 import { JsonlOutcomeStore, outcomeStorePath } from '../learning/outcome-store';
@@ -125,6 +126,11 @@ export async function createTroupeWorkers({
             workspaces: { dataDir },
             ...(agents.tools && { tools: agents.tools }),
             status,
+          }),
+          // agent: auto chooses here, where the registry is; the outcome records are the orchestration pool's file.
+          ...createAgentChoiceActivities({
+            registry: agents.registry,
+            store: new JsonlOutcomeStore(outcomeStorePath(dataDir)),
           }),
           // Chat turns are agent work too: the same pool, registry, tools and status board.
           ...createChatActivities({

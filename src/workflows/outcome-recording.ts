@@ -27,7 +27,8 @@ export function endedSteps(snapshot: RunSnapshot, spec: Spec): StepOutcomeInput[
     out.push({
       stepId: s.id,
       kind: s.kind,
-      ...(step?.kind === 'agent' && { agent: step.agent }),
+      ...(step?.kind === 'agent' && { agent: s.choice?.agent ?? step.agent }),
+      ...(s.choice && { needs: s.choice.needs, choice: s.choice }),
       ...(s.model && {
         model: s.model.modelId,
         inputTokens: s.model.inputTokens,

@@ -45,6 +45,7 @@ import {
   runStepOnce,
 } from './step-runners';
 import { runForeach } from './foreach-step';
+import { choosesAgent, withChosenAgent } from './agent-choice';
 import { boundedStatePatch } from './stored-templates';
 
 /** The scheduler that launches every step a skip makes ready at once, and fails fast. */
@@ -146,9 +147,10 @@ async function drive(run: RunState, syncStatus: () => void, v2: boolean): Promis
 
 async function executeStep(run: RunState, step: Step): Promise<void> {
   try {
-    const result = step.foreach
-      ? await runForeach(run, step)
-      : await runStepOnce(run, step, run.expressionContext());
+    const running = choosesAgent(step) ? await withChosenAgent(run, step) : step;
+    const result = running.foreach
+      ? await runForeach(run, running)
+      : await runStepOnce(run, running, run.expressionContext());
     const reviews = run.publish(step.id, result.output, new Date());
     for (const [index, review] of reviews.entries()) await reviewWrite(run, step, review, index + 1);
     run.complete(
@@ -193,7 +195,11 @@ async function compensate(run: RunState): Promise<void> {
     const record = run.startCompensation(step.id, new Date());
     try {
       if (!step.compensate) {
-        if (step.kind === 'agent') await compensateAgentStep(step, run.outputOf(step.id));
+        if (step.kind === 'agent')
+          await compensateAgentStep(
+            { ...step, agent: run.agentOf(step.id) ?? step.agent },
+            run.outputOf(step.id),
+          );
         if (step.kind === 'subworkflow') {
           for (const child of run.childRuns(step.id).reverse()) await compensateChild(step, child);
         }

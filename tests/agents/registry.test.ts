@@ -60,6 +60,19 @@ describe('agent registry', () => {
     await expect(loadAgentRegistry({ dir: empty })).rejects.toThrow(/no agent definitions/);
   });
 
+  it('refuses an agent named auto, which a step uses to ask Troupe to choose', async () => {
+    const dir = await folderWith({ 'auto.yaml': minimal('auto') });
+    await expect(loadAgentRegistry({ dir })).rejects.toThrow(/"auto" cannot be an agent id/);
+  });
+
+  it('gives every shipped agent at least one capability for agent: auto, and the tester provides tests', async () => {
+    const registry = await loadAgentRegistry({ env: {} });
+    for (const agent of registry.agents.values()) expect(agent.provides.length, agent.id).toBeGreaterThan(0);
+    expect(
+      [...registry.agents.values()].filter((agent) => agent.provides.includes('tests')).map((a) => a.id),
+    ).toEqual(['tester']);
+  });
+
   it('names the agents it has when asked for one it lacks', async () => {
     const registry = await loadAgentRegistry({ env: {} });
     expect(() => registry.get('wizard')).toThrow(
