@@ -34,6 +34,7 @@ import { schedulesRoutes } from './schedules-routes';
 import { SpecStore } from './spec-store';
 import { specsRoutes } from './specs-routes';
 import { uiRoutes } from './ui-static';
+import { traceRequests } from '../observability/tracing';
 
 export type AppOptions = {
   client: Client;
@@ -82,6 +83,7 @@ export function createApp(options: AppOptions): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
+  app.use(traceRequests());
   app.use(metrics.timeRequests);
   app.use(guards.host);
   app.use(

@@ -9,8 +9,10 @@ import { loadApiConfig } from './api-config';
 import { startApiServer } from './api-server';
 import { createRpcCount } from './rpc-count';
 import { connectApiToTemporal } from './temporal-connection';
+import { startTracing, tracingClientInterceptors } from '../observability/tracing';
 
 async function main() {
+  const tracing = startTracing('troupe-api');
   const config = loadConfig();
   const api = loadApiConfig();
   const address = temporalAddress(config);
@@ -19,7 +21,12 @@ async function main() {
   // Runs start with these and lists filter on them; without them every POST /api/runs would fail.
   await ensureSearchAttributes(connection.operatorService, { namespace: config.TEMPORAL_NAMESPACE, address });
   const dataConverter = await loadDataConverter(config.TROUPE_DATA_DIR);
-  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter });
+  const client = new Client({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    dataConverter,
+    interceptors: tracingClientInterceptors(),
+  });
   const models = createModelRuntime({ catalogue: loadCatalogue(), dataDir: config.TROUPE_DATA_DIR });
   const agents = await loadAgentRegistry();
   const server = await startApiServer({ client, config, api, models, agents, rpcs });
@@ -28,7 +35,10 @@ async function main() {
     void server
       .close()
       .finally(
-        () => void connection.close().finally(() => (process.connected ? process.disconnect() : undefined)),
+        () =>
+          void Promise.allSettled([connection.close(), tracing.shutdown()]).finally(() =>
+            process.connected ? process.disconnect() : undefined,
+          ),
       );
   };
   process.once('SIGINT', stop);

@@ -7,6 +7,7 @@ import { JsonSchemaObject } from './model-step-input';
 import { ChatMessage, ToolCall, ToolSpec, type StreamProgress } from './provider-adapter';
 import { ProviderError, ProviderErrorKind } from './provider-error';
 import { tokenWriter } from './token-stream';
+import { withModelSpan } from '../observability/tracing';
 
 /** One call to one catalogue model: the activity's input, so a Temporal payload. */
 export const CallModelInput = z.strictObject({
@@ -175,26 +176,28 @@ export async function callOneModel(
     const result = await breakers.run(
       model.id,
       (signal) =>
-        provider.chat({
-          model: model.name,
-          messages,
-          tools: input.tools,
-          schema: input.schema,
-          maxTokens,
-          temperature: input.temperature,
-          signal,
-          timeoutMs: model.timeoutMs,
-          idleTimeoutMs: model.idleTimeoutMs,
-          headers: {
-            'x-troupe-run': input.runId,
-            'x-troupe-step': input.stepId,
-            ...(input.agent && { 'x-troupe-agent': input.agent }),
-          },
-          onProgress: (progress) => {
-            tokens.write(progress.delta);
-            hooks.onProgress?.(progress);
-          },
-        }),
+        withModelSpan(base, () =>
+          provider.chat({
+            model: model.name,
+            messages,
+            tools: input.tools,
+            schema: input.schema,
+            maxTokens,
+            temperature: input.temperature,
+            signal,
+            timeoutMs: model.timeoutMs,
+            idleTimeoutMs: model.idleTimeoutMs,
+            headers: {
+              'x-troupe-run': input.runId,
+              'x-troupe-step': input.stepId,
+              ...(input.agent && { 'x-troupe-agent': input.agent }),
+            },
+            onProgress: (progress) => {
+              tokens.write(progress.delta);
+              hooks.onProgress?.(progress);
+            },
+          }),
+        ),
       hooks.signal ?? new AbortController().signal,
     );
     const latencyMs = await record(AttemptOutcome.Ok, { usage: result.usage, simulated: result.simulated });

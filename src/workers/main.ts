@@ -16,6 +16,7 @@ import { createModelRuntime } from '../models/model-runtime';
 import { openTokenBus, processTokenBus } from '../models/token-stream';
 import { loadPoolsConfig, parsePools } from './pools';
 import { createTroupeWorkers } from './worker';
+import { startTracing } from '../observability/tracing';
 
 /** The SDK's logger, without its warning that a pool serving only activities has no workflows: by design. */
 class WorkerLogger extends DefaultLogger {
@@ -28,6 +29,7 @@ class WorkerLogger extends DefaultLogger {
 /** `npm run worker [-- --pool tools,local-models]`: serves the given pools, or all of them. */
 async function main() {
   const { values } = parseArgs({ options: { pool: { type: 'string' } } });
+  const tracing = startTracing('troupe-worker');
   const config = loadConfig();
   const pools = parsePools(values.pool ?? process.env.TROUPE_POOL);
   const sizes = loadPoolsConfig();
@@ -60,6 +62,7 @@ async function main() {
     ...(agents && { agents }),
     pools,
     sizes,
+    tracing,
   });
   // Started by `npm start`: stop when the supervisor goes away, however it went.
   process.once('disconnect', () => workers.shutdown());
@@ -71,6 +74,7 @@ async function main() {
   process.send?.({ ready: 'worker' });
   await workers.run();
   await models.tokens.close();
+  await tracing.shutdown();
   await connection.close();
   process.disconnect?.();
 }

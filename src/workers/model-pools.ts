@@ -2,6 +2,7 @@ import type { DataConverter } from '@temporalio/common';
 import { type NativeConnection, Worker } from '@temporalio/worker';
 import type { ModelActivities } from '../activities/model-activities';
 import { modelQueues, type Catalogue, type ModelQueue } from '../models/catalogue';
+import { currentTracing, type Tracing, tracingWorkerOptions } from '../observability/tracing';
 
 export type ModelPoolsOptions = {
   connection: NativeConnection;
@@ -12,6 +13,8 @@ export type ModelPoolsOptions = {
   activities: ModelActivities;
   /** Which queues to serve; all of them by default (a pool process serves only its own). */
   only?: (queue: ModelQueue) => boolean;
+  /** Each model call's activity span joins its run's trace. */
+  tracing?: Tracing;
 };
 
 export type ModelPools = {
@@ -33,7 +36,9 @@ export async function createModelPools({
   catalogue,
   activities,
   only = () => true,
+  tracing = currentTracing(),
 }: ModelPoolsOptions): Promise<ModelPools> {
+  const { activity } = tracingWorkerOptions(tracing).interceptors;
   const workers = await Promise.all(
     modelQueues(catalogue)
       .filter(only)
@@ -45,6 +50,7 @@ export async function createModelPools({
           dataConverter,
           taskQueue: queue.taskQueue,
           activities: { callModel: activities.callModel },
+          interceptors: { activity },
           maxConcurrentActivityTaskExecutions: queue.limits.concurrency,
           ...(queue.limits.requestsPerSecond !== undefined && {
             maxTaskQueueActivitiesPerSecond: queue.limits.requestsPerSecond,

@@ -20,6 +20,7 @@ import { agentsQueue, toolsQueue } from '../engine/task-queues';
 import type { ToolSettings } from '../tools/tool-kit';
 import { allPools, PoolName, type PoolsConfig } from './pools';
 import { publishWorkerSlots } from './worker-slots';
+import { currentTracing, type Tracing, tracingWorkerOptions } from '../observability/tracing';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -39,6 +40,8 @@ export type TroupeWorkerOptions = {
   /** Which pools this process serves: all of them by default. */
   pools?: PoolName[];
   sizes?: PoolsConfig;
+  /** The process's tracing (src/observability/tracing.ts); its interceptors run either way. */
+  tracing?: Tracing;
 };
 
 export type TroupeWorkers = {
@@ -64,6 +67,7 @@ export async function createTroupeWorkers({
   agents,
   pools = allPools,
   sizes = { pools: {} },
+  tracing = currentTracing(),
 }: TroupeWorkerOptions): Promise<TroupeWorkers> {
   // One store for every pool: model answers, tool outputs and GET /api/blobs share <dataDir>/blobs.
   const blobs = new DiskBlobStore(join(dataDir, 'blobs'));
@@ -77,6 +81,7 @@ export async function createTroupeWorkers({
     dataConverter,
     // Heartbeats reach the server within a second, so a cancellation reaches a running step as fast.
     maxHeartbeatThrottleInterval: '1 second',
+    ...tracingWorkerOptions(tracing),
   } as const;
 
   if (pools.includes(PoolName.Orchestration)) {
@@ -157,6 +162,7 @@ export async function createTroupeWorkers({
       dataConverter,
       catalogue: models.catalogue,
       activities: modelActivities,
+      tracing,
       only: (queue) => locality.get(queue.provider) === local,
     });
     workers.push(...modelPools.workers.map(({ worker }) => worker));

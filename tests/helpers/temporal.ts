@@ -5,6 +5,7 @@ import { failureConverterPath } from '../../src/codec/data-converter';
 import { requireTemporalCli } from '../../temporal/cli.mjs';
 import { devServerFlags } from '../../temporal/dev-server';
 import { workflowsPath } from '../../src/workers/worker';
+import { workflowInterceptorModules } from '../../src/observability/tracing';
 import { testDataConverter } from './payload-codec';
 
 /** A real dev server from the CLI that `npm run setup` installed, configured as `npm start` configures it. */
@@ -32,6 +33,8 @@ export async function bundleWorkflows(path = workflowsPath): Promise<{ code: str
   if (path === workflowsPath && built) return { code: await readFile(built, 'utf8') };
   return bundleWorkflowCode({
     workflowsPath: path,
+    // Troupe's workers bundle the tracing interceptors (src/workflows/tracing-interceptors.ts).
+    ...(path === workflowsPath && { workflowInterceptorModules }),
     failureConverterPath,
     logger: {
       log: () => undefined,
