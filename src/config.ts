@@ -20,6 +20,13 @@ export const Config = z.object({
   TROUPE_LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
   /** With it, Socket.IO rooms span every API process, and model tokens reach them from any worker. */
   REDIS_URL: z.url().optional(),
+  /** A worker's host:port for the Temporal SDK's Prometheus metrics (slots, poll results, latencies). */
+  TROUPE_WORKER_METRICS: z
+    .string()
+    .regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:9464')
+    .optional(),
+  /** `npm start` serves worker process i's SDK metrics on HOST:(this + i); 0 turns them off. */
+  TROUPE_WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
 });
 export type Config = z.infer<typeof Config>;
 

@@ -233,9 +233,19 @@ async function main() {
   };
 
   // One worker process per pool (two in cluster mode), as a deployment would scale them.
-  const workers = allPools.flatMap((pool) =>
+  // Each with its own port for the SDK's Prometheus metrics, in start order.
+  const metricsAddress = (index: number) =>
+    config.TROUPE_WORKER_METRICS_PORT
+      ? { TROUPE_WORKER_METRICS: `${config.HOST}:${config.TROUPE_WORKER_METRICS_PORT + index}` }
+      : undefined;
+  const workers = allPools.flatMap((pool, p) =>
     Array.from({ length: workersPerPool }, (_, i) =>
-      supervise(partName(`worker:${pool}`, i, workersPerPool), './workers/main.ts', ['--pool', pool]),
+      supervise(
+        partName(`worker:${pool}`, i, workersPerPool),
+        './workers/main.ts',
+        ['--pool', pool],
+        metricsAddress(p * workersPerPool + i),
+      ),
     ),
   );
   const apiPorts = Array.from({ length: apiProcesses }, (_, i) => config.PORT + i);
@@ -264,6 +274,12 @@ async function main() {
     console.log(`                 ${url}   (another API process: same runs, same live updates via Redis)`);
   console.log(`  Temporal Web   ${temporalWeb ?? `the UI of ${address}`}`);
   console.log(`  Temporal gRPC  ${address}${cluster ? '   (Temporal Server on PostgreSQL)' : ''}`);
+  if (config.TROUPE_WORKER_METRICS_PORT) {
+    const first = config.TROUPE_WORKER_METRICS_PORT;
+    console.log(
+      `  Worker metrics http://${config.HOST}:${first}/metrics … :${first + workers.length - 1}   (Temporal SDK, Prometheus)`,
+    );
+  }
   if (loginToken) console.log(`  CLI and curl   the local key in ${localKeyFile(config.TROUPE_DATA_DIR)}`);
   else console.warn('  TROUPE_AUTH=off: the API checks no key. Use this for tests only.');
   if (demo) console.log('  Models         SIMULATED (--demo): the scripted model server answers');

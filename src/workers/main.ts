@@ -26,6 +26,34 @@ class WorkerLogger extends DefaultLogger {
   }
 }
 
+/**
+ * Installs the SDK's runtime, serving its Prometheus metrics on `metrics` (host:port) when given. A
+ * taken port costs the metrics, with a warning, not the worker: answers where they are served, if anywhere.
+ */
+function installRuntime(
+  logger: WorkerLogger,
+  metrics: string | undefined,
+  pools: string[],
+): string | undefined {
+  if (metrics) {
+    try {
+      Runtime.install({
+        logger,
+        telemetryOptions: {
+          metrics: { prometheus: { bindAddress: metrics }, globalTags: { pools: pools.join(',') } },
+        },
+      });
+      return metrics;
+    } catch (err) {
+      console.warn(
+        `worker: Temporal SDK metrics not served on ${metrics} (TROUPE_WORKER_METRICS): ${(err as Error).message}`,
+      );
+    }
+  }
+  Runtime.install({ logger });
+  return undefined;
+}
+
 /** `npm run worker [-- --pool tools,local-models]`: serves the given pools, or all of them. */
 async function main() {
   const { values } = parseArgs({ options: { pool: { type: 'string' } } });
@@ -33,7 +61,8 @@ async function main() {
   const config = loadConfig();
   const pools = parsePools(values.pool ?? process.env.TROUPE_POOL);
   const sizes = loadPoolsConfig();
-  Runtime.install({ logger: new WorkerLogger(config.TROUPE_LOG_LEVEL) });
+  const logger = new WorkerLogger(config.TROUPE_LOG_LEVEL);
+  const metrics = installRuntime(logger, config.TROUPE_WORKER_METRICS, pools);
   const models = createModelRuntime({
     catalogue: loadCatalogue(),
     dataDir: config.TROUPE_DATA_DIR,
@@ -66,6 +95,7 @@ async function main() {
   });
   // Started by `npm start`: stop when the supervisor goes away, however it went.
   process.once('disconnect', () => workers.shutdown());
+  if (metrics) console.log(`worker: Temporal SDK metrics on http://${metrics}/metrics`);
   for (const { pool, taskQueues } of workers.served) {
     console.log(
       `worker: pool ${pool} polls ${taskQueues.join(', ') || '(no queue: no provider in the catalogue)'} on ${address}`,

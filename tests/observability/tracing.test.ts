@@ -61,11 +61,22 @@ function startReceiver(): Promise<{ server: Server; url: string; spans: Received
   );
 }
 
+/** A port nothing listens on now. */
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
 let env: TestWorkflowEnvironment;
 let receiver: Awaited<ReturnType<typeof startReceiver>>;
 let tracing: Tracing;
 let api: Api;
 let worker: ChildProcess;
+let workerMetrics: string;
 
 beforeAll(async () => {
   receiver = await startReceiver();
@@ -95,9 +106,11 @@ beforeAll(async () => {
     config,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
+  workerMetrics = `127.0.0.1:${await freePort()}`;
   worker = spawnWorker(env, api, {
     OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
     TROUPE_POOL: 'orchestration,tools',
+    TROUPE_WORKER_METRICS: workerMetrics,
   });
 });
 
@@ -156,4 +169,20 @@ it('follows one trace from POST /api/runs through the workflow to the tool activ
     );
   }
   expect(new Set(spans.map((span) => span.service))).toEqual(new Set(['troupe-api', 'troupe-worker']));
+});
+
+it("serves the Temporal SDK's own metrics from the worker process, for Prometheus", async () => {
+  // The run of the test above has polled, scheduled and completed tasks on both of the worker's queues.
+  const response = await fetch(`http://${workerMetrics}/metrics`);
+  expect(response.status).toBe(200);
+  const text = await response.text();
+  const sample = (name: string) =>
+    text.split('\n').filter((line) => line.startsWith(name) && line.includes(api.config.TROUPE_TASK_QUEUE));
+  expect(sample('temporal_worker_task_slots_available').length).toBeGreaterThan(0);
+  expect(sample('temporal_workflow_task_schedule_to_start_latency').length).toBeGreaterThan(0);
+  expect(sample('temporal_activity_schedule_to_start_latency').length).toBeGreaterThan(0);
+  const polled = sample('temporal_workflow_task_queue_poll_succeed');
+  expect(polled.length).toBeGreaterThan(0);
+  expect(Math.max(...polled.map((line) => Number(line.split(' ').pop())))).toBeGreaterThan(0);
+  expect(text).toContain('pools="orchestration,tools"');
 });
