@@ -19,6 +19,7 @@ import { StatusFileWriter, statusFilePath } from './status-files';
 import { defaultRestartPolicy, RestartTracker } from './supervisor/restart-policy';
 import { supervisorStatusDir, type PartStatus, type SupervisorStatus } from './supervisor/supervisor-status';
 import { allPools } from './workers/pools';
+import { readableLine } from './observability/logger';
 import { loadClusterConfig } from '../temporal/cluster-config';
 import { connectRedis } from './redis';
 import { clusterWithAddressError, startClusterTemporal, wantsCluster } from './supervisor/cluster-temporal';
@@ -349,7 +350,9 @@ function firstLine(err: unknown): string {
 function prefixLines(name: string, child: ChildProcess): void {
   const tag = `[${name}]`.padEnd(26);
   if (child.stdout)
-    createInterface({ input: child.stdout }).on('line', (line) => console.log('%s%s', tag, line));
+    createInterface({ input: child.stdout }).on('line', (line) =>
+      console.log('%s%s', tag, readableLine(line)),
+    );
   if (child.stderr)
     createInterface({ input: child.stderr }).on('line', (line) => console.error('%s%s', tag, line));
 }

@@ -67,6 +67,8 @@ export class RunState {
    * rather than reading the reference as a plain object; the workflow asks its `bounded-state` patch.
    */
   refusesStoredValues: () => boolean = () => true;
+  /** Told each time a step's status changes; the workflow logs it. */
+  onStepStatus: (stepId: string, record: StepRecord) => void = () => undefined;
   spec: Spec;
   readonly input: RunInput;
   private readonly startedAt: string;
@@ -598,8 +600,11 @@ export class RunState {
   }
 
   private update(stepId: string, change: Partial<StepRecord>): void {
-    Object.assign(this.record(stepId), change);
+    const record = this.record(stepId);
+    const before = record.status;
+    Object.assign(record, change);
     this.changes += 1;
+    if (record.status !== before) this.onStepStatus(stepId, record);
   }
 }
 

@@ -20,6 +20,7 @@ import {
 import type { WorkflowClientInterceptor } from '@temporalio/client';
 import type { WorkerOptions } from '@temporalio/worker';
 import type { RequestHandler } from 'express';
+import { logger } from './logger';
 
 /** The workflow interceptors every bundle of Troupe's workflows includes (see the module). */
 export const workflowInterceptorModules = [
@@ -133,22 +134,26 @@ export function traceRequests(): RequestHandler {
 
 /**
  * Runs one model call in a span of its own (inside the activity's span), with the run, step, agent,
- * provider and model as attributes and the tokens it used once it answers.
+ * provider and model as attributes and the tokens it used once it answers; and logs a line for it
+ * with the same fields, its latency and outcome.
  */
 export async function withModelSpan<T extends { usage?: { inputTokens: number; outputTokens: number } }>(
   attributes: { runId: string; stepId: string; agent?: string; modelId: string; provider: string },
   call: () => Promise<T>,
 ): Promise<T> {
+  const { runId, stepId, agent, modelId, provider } = attributes;
+  const line = logger().child({ runId, stepId, ...(agent && { agent }), model: modelId, provider });
+  const started = Date.now();
   return trace.getTracer(TRACER).startActiveSpan(
-    `model ${attributes.modelId}`,
+    `model ${modelId}`,
     {
       kind: SpanKind.CLIENT,
       attributes: {
-        'troupe.run_id': attributes.runId,
-        'troupe.step_id': attributes.stepId,
-        ...(attributes.agent && { 'troupe.agent': attributes.agent }),
-        'gen_ai.system': attributes.provider,
-        'gen_ai.request.model': attributes.modelId,
+        'troupe.run_id': runId,
+        'troupe.step_id': stepId,
+        ...(agent && { 'troupe.agent': agent }),
+        'gen_ai.system': provider,
+        'gen_ai.request.model': modelId,
       },
     },
     async (span: Span) => {
@@ -158,12 +163,12 @@ export async function withModelSpan<T extends { usage?: { inputTokens: number; o
           span.setAttribute('gen_ai.usage.input_tokens', result.usage.inputTokens);
           span.setAttribute('gen_ai.usage.output_tokens', result.usage.outputTokens);
         }
+        line.info({ latencyMs: Date.now() - started, ...result.usage }, `model ${modelId} answered`);
         return result;
       } catch (err) {
-        span.setStatus({
-          code: SpanStatusCode.ERROR,
-          message: err instanceof Error ? err.message : String(err),
-        });
+        const message = err instanceof Error ? err.message : String(err);
+        span.setStatus({ code: SpanStatusCode.ERROR, message });
+        line.warn({ latencyMs: Date.now() - started, error: message }, `model ${modelId} failed`);
         throw err;
       } finally {
         span.end();

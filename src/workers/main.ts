@@ -1,11 +1,5 @@
 import { parseArgs } from 'node:util';
-import {
-  DefaultLogger,
-  NativeConnection,
-  Runtime,
-  type LogLevel,
-  type LogMetadata,
-} from '@temporalio/worker';
+import { NativeConnection, Runtime, type Logger } from '@temporalio/worker';
 import { loadDataConverter } from '../codec/data-converter';
 import { ensureSearchAttributes } from '../../temporal/search-attributes';
 import { loadConfig, temporalAddress } from '../config';
@@ -17,40 +11,29 @@ import { openTokenBus, processTokenBus } from '../models/token-stream';
 import { loadPoolsConfig, parsePools } from './pools';
 import { createTroupeWorkers } from './worker';
 import { startTracing } from '../observability/tracing';
-
-/** The SDK's logger, without its warning that a pool serving only activities has no workflows: by design. */
-class WorkerLogger extends DefaultLogger {
-  override log(level: LogLevel, message: string, meta?: LogMetadata): void {
-    if (message.startsWith('No workflows registered')) return;
-    super.log(level, message, meta);
-  }
-}
+import { logger, PinoTemporalLogger } from '../observability/logger';
 
 /**
  * Installs the SDK's runtime, serving its Prometheus metrics on `metrics` (host:port) when given. A
  * taken port costs the metrics, with a warning, not the worker: answers where they are served, if anywhere.
  */
-function installRuntime(
-  logger: WorkerLogger,
-  metrics: string | undefined,
-  pools: string[],
-): string | undefined {
+function installRuntime(sdkLogger: Logger, metrics: string | undefined, pools: string[]): string | undefined {
   if (metrics) {
     try {
       Runtime.install({
-        logger,
+        logger: sdkLogger,
         telemetryOptions: {
           metrics: { prometheus: { bindAddress: metrics }, globalTags: { pools: pools.join(',') } },
         },
       });
       return metrics;
     } catch (err) {
-      console.warn(
-        `worker: Temporal SDK metrics not served on ${metrics} (TROUPE_WORKER_METRICS): ${(err as Error).message}`,
+      logger().warn(
+        `Temporal SDK metrics not served on ${metrics} (TROUPE_WORKER_METRICS): ${(err as Error).message}`,
       );
     }
   }
-  Runtime.install({ logger });
+  Runtime.install({ logger: sdkLogger });
   return undefined;
 }
 
@@ -61,14 +44,20 @@ async function main() {
   const config = loadConfig();
   const pools = parsePools(values.pool ?? process.env.TROUPE_POOL);
   const sizes = loadPoolsConfig();
-  const logger = new WorkerLogger(config.TROUPE_LOG_LEVEL);
-  const metrics = installRuntime(logger, config.TROUPE_WORKER_METRICS, pools);
+  const log = logger('troupe-worker');
+  // The SDK's lines (the workflows' and activities' too) as JSON; without its warning that a pool serving
+  // only activities has no workflows: by design.
+  const metrics = installRuntime(
+    new PinoTemporalLogger(log, (message) => message.startsWith('No workflows registered')),
+    config.TROUPE_WORKER_METRICS,
+    pools,
+  );
   const models = createModelRuntime({
     catalogue: loadCatalogue(),
     dataDir: config.TROUPE_DATA_DIR,
     // Tokens are a live view: without Redis the runs go on, and npm start still carries tokens over IPC.
     tokens: await openTokenBus(config.REDIS_URL).catch((err: Error) => {
-      console.warn(`worker: ${err.message}; model tokens will not stream through Redis`);
+      log.warn(`${err.message}; model tokens will not stream through Redis`);
       return processTokenBus();
     }),
   });
@@ -95,10 +84,11 @@ async function main() {
   });
   // Started by `npm start`: stop when the supervisor goes away, however it went.
   process.once('disconnect', () => workers.shutdown());
-  if (metrics) console.log(`worker: Temporal SDK metrics on http://${metrics}/metrics`);
+  if (metrics) log.info(`Temporal SDK metrics on http://${metrics}/metrics`);
   for (const { pool, taskQueues } of workers.served) {
-    console.log(
-      `worker: pool ${pool} polls ${taskQueues.join(', ') || '(no queue: no provider in the catalogue)'} on ${address}`,
+    log.info(
+      { pool, taskQueues },
+      `pool ${pool} polls ${taskQueues.join(', ') || '(no queue: no provider in the catalogue)'} on ${address}`,
     );
   }
   process.send?.({ ready: 'worker' });

@@ -6,6 +6,7 @@ import {
   condition,
   continueAsNew,
   isCancellation,
+  log,
   patched,
   setHandler,
   upsertSearchAttributes,
@@ -69,6 +70,16 @@ export async function runWorkflow({ spec, input, carried, undo }: RunWorkflowInp
   const v2 = patched(schedulerPatch);
   run.v2 = v2;
   run.refusesStoredValues = () => patched(boundedStatePatch);
+  // Through the SDK's workflow logger: a line per step change, never repeated on replay.
+  run.onStepStatus = (stepId, record) =>
+    log.info(`step ${stepId} ${record.status}`, {
+      stepId,
+      status: record.status,
+      ...(run.agentOf(stepId) && { agent: run.agentOf(stepId) }),
+      ...(record.model && { model: record.model.modelId }),
+      ...(record.attempts !== undefined && { attempts: record.attempts }),
+      ...(record.error && { error: record.error }),
+    });
   const syncStatus = statusSync(run);
   registerHandlers(run);
 

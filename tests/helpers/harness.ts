@@ -97,6 +97,7 @@ export function spawnWorker(
   env: TestWorkflowEnvironment,
   api: Api,
   extraEnv: Record<string, string> = {},
+  { stdout = 'ignore' }: { stdout?: 'ignore' | 'pipe' } = {},
 ): ChildProcess {
   const entry = fileURLToPath(new URL('../../src/workers/main.ts', import.meta.url));
   return spawn(process.execPath, ['--import', 'tsx', entry], {
@@ -109,7 +110,7 @@ export function spawnWorker(
       ...testPayloadEnv,
       ...extraEnv,
     },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', stdout, 'inherit'],
   });
 }
 

@@ -21,6 +21,9 @@ import {
   type Api,
 } from '../helpers/harness';
 import { testDataConverter } from '../helpers/payload-codec';
+import { shippedCatalogueOn, shippedModels } from '../models/helpers';
+import { startFakeModelServer, type FakeModelServer } from '../../src/fake-models/server';
+import { createInterface } from 'node:readline';
 import { startTestTemporal, testQueue } from '../helpers/temporal';
 
 /** One span as OTLP/JSON carries it, with the service that sent it. */
@@ -77,6 +80,8 @@ let tracing: Tracing;
 let api: Api;
 let worker: ChildProcess;
 let workerMetrics: string;
+let fake: FakeModelServer;
+const workerLog: string[] = [];
 
 beforeAll(async () => {
   receiver = await startReceiver();
@@ -107,11 +112,24 @@ beforeAll(async () => {
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
   workerMetrics = `127.0.0.1:${await freePort()}`;
-  worker = spawnWorker(env, api, {
-    OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-    TROUPE_POOL: 'orchestration,tools',
-    TROUPE_WORKER_METRICS: workerMetrics,
+  fake = await startFakeModelServer();
+  fake.setScript({
+    models: shippedModels,
+    replies: [{ match: { prompt: 'say hello' }, reply: 'hello there' }],
   });
+  worker = spawnWorker(
+    env,
+    api,
+    {
+      ...shippedCatalogueOn(fake).env,
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      TROUPE_WORKER_METRICS: workerMetrics,
+      TROUPE_LOG_LEVEL: 'INFO',
+    },
+    { stdout: 'pipe' },
+  );
+  // The worker's log: one JSON object per line.
+  createInterface({ input: worker.stdout! }).on('line', (line) => workerLog.push(line));
 });
 
 afterAll(async () => {
@@ -121,6 +139,7 @@ afterAll(async () => {
   await tracing?.shutdown();
   await env?.teardown();
   receiver?.server.close();
+  await fake?.close();
 });
 
 it('follows one trace from POST /api/runs through the workflow to the tool activity, across processes', async () => {
@@ -184,5 +203,54 @@ it("serves the Temporal SDK's own metrics from the worker process, for Prometheu
   const polled = sample('temporal_workflow_task_queue_poll_succeed');
   expect(polled.length).toBeGreaterThan(0);
   expect(Math.max(...polled.map((line) => Number(line.split(' ').pop())))).toBeGreaterThan(0);
-  expect(text).toContain('pools="orchestration,tools"');
+  expect(text).toMatch(/pools="[^"]*orchestration[^"]*"/);
+});
+
+it('logs JSON lines that carry the run, step and model, from the workflow and from the model call', async () => {
+  const started = await postJson(`${api.baseUrl}/api/runs`, {
+    spec: {
+      name: 'logged',
+      steps: [{ id: 'ask', kind: 'model', with: { prompt: 'say hello', policy: 'local-first' } }],
+    },
+  });
+  expect(started.status).toBe(201);
+  const runId = started.body.runId as string;
+  const run = await waitForRun(api, runId, isClosed, 90_000);
+  expect(run.status).toBe('completed');
+  const model = run.steps[0]?.model?.modelId;
+  expect(model).toBeTruthy();
+
+  const lines = () =>
+    workerLog.flatMap((line) => {
+      try {
+        return [JSON.parse(line) as Record<string, unknown>];
+      } catch {
+        return [];
+      }
+    });
+  const find = (msg: string) => lines().find((line) => line.runId === runId && line.msg === msg);
+  await waitUntil(() => Boolean(find('step ask completed') && find(`model ${model} answered`)), {
+    timeoutMs: 10_000,
+    what: `the worker's log lines for run ${runId}; got: ${workerLog.slice(-10).join('\n')}`,
+  });
+  // The workflow's line, through the SDK's workflow logger.
+  expect(find('step ask completed')).toMatchObject({
+    service: 'troupe-worker',
+    level: 30,
+    runId,
+    stepId: 'ask',
+    status: 'completed',
+    model,
+    workflowType: 'runWorkflow',
+  });
+  // The model call's line, from the activity.
+  expect(find(`model ${model} answered`)).toMatchObject({
+    runId,
+    stepId: 'ask',
+    model,
+    outputTokens: expect.any(Number),
+    latencyMs: expect.any(Number),
+  });
+  // Every line is JSON: nothing else is printed on the worker's stdout.
+  expect(lines()).toHaveLength(workerLog.length);
 });
