@@ -106,7 +106,7 @@ export function readableLine(line: string): string {
       .filter((key) => entry[key] !== undefined)
       .map((key) => `${key}=${typeof entry[key] === 'string' ? entry[key] : JSON.stringify(entry[key])}`);
     const level = levelNames[entry.level as number] ?? String(entry.level);
-    return [level.padEnd(5), String(entry.msg ?? ''), ...fields].join(' ');
+    return [level.padEnd(5), typeof entry.msg === 'string' ? entry.msg : '', ...fields].join(' ');
   } catch {
     return line;
   }
