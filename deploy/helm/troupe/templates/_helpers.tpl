@@ -41,6 +41,10 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
   value: /etc/troupe/config/pools.yaml
 - name: TROUPE_AGENTS_DIR
   value: /etc/troupe/agents
+{{- with .Values.observability.otlpEndpoint }}
+- name: OTEL_EXPORTER_OTLP_ENDPOINT
+  value: {{ . | quote }}
+{{- end }}
 {{- range $name, $_ := .Values.secrets }}
 - name: {{ $name }}
   valueFrom:
