@@ -40,6 +40,9 @@ type Recording = {
 
 const recordings: Recording[] = [
   { name: 'hello', example: 'hello.yaml', input: { name: 'world' } },
+  // Recorded with the tracing interceptors bundled (src/workflows/tracing-interceptors.ts): its activity
+  // commands carry the trace context in their headers.
+  { name: 'hello-traced', example: 'hello.yaml', input: { name: 'traces' } },
   { name: 'parallel', example: 'parallel.yaml', input: { pause: 0 } },
   { name: 'conditional', example: 'conditional.yaml' },
   { name: 'foreach', example: 'foreach.yaml' },
