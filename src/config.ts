@@ -20,6 +20,13 @@ export const Config = z.object({
   TROUPE_LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
   /** With it, Socket.IO rooms span every API process, and model tokens reach them from any worker. */
   REDIS_URL: z.url().optional(),
+  /** Troupe's own state (keys, specs, the cost ledger, outcomes, blobs) in PostgreSQL; else SQLite in the data folder. */
+  DATABASE_URL: z
+    .string()
+    .trim()
+    .regex(/^postgres(ql)?:\/\/\S+$/, 'expected postgres://user[:password]@host[:port]/database')
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
 });
 export type Config = z.infer<typeof Config>;
 
@@ -27,13 +34,17 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+/** Variables that may hold a password: an error names them, never their value. */
+const secretVariables = new Set(['DATABASE_URL']);
+
 /** Reads the config, naming each bad variable and its value so a typo is found at start, not later. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = Config.safeParse(env);
   if (parsed.success) return parsed.data;
   const lines = parsed.error.issues.map((issue) => {
     const name = String(issue.path[0]);
-    return `  ${name}=${JSON.stringify(env[name])}: ${issue.message}`;
+    const shown = secretVariables.has(name) ? '(not shown)' : JSON.stringify(env[name]);
+    return `  ${name}=${shown}: ${issue.message}`;
   });
   throw new ConfigError(`invalid configuration in the environment:\n${lines.join('\n')}`);
 }

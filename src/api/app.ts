@@ -33,6 +33,7 @@ import { runsRoutes } from './runs-routes';
 import { schedulesRoutes } from './schedules-routes';
 import { SpecStore } from './spec-store';
 import { specsRoutes } from './specs-routes';
+import { storeOf } from '../store/store';
 import { uiRoutes } from './ui-static';
 
 export type AppOptions = {
@@ -60,10 +61,9 @@ const SESSION_MAX_AGE_MS = 30 * 24 * 3600 * 1000;
 export function createApp(options: AppOptions): express.Express {
   const { client, config, models, agents } = options;
   const api = options.api ?? ApiConfig.parse({});
-  const auth =
-    options.auth ?? createAuthorizer(new ApiKeyStore(config.TROUPE_DATA_DIR), authRequired(config, api));
+  const auth = options.auth ?? createAuthorizer(new ApiKeyStore(storeOf(config)), authRequired(config, api));
   const metrics = options.metrics ?? createMetrics({ client, config });
-  const specs = new SpecStore(config.TROUPE_DATA_DIR);
+  const specs = new SpecStore(storeOf(config));
   const { read, run, admin } = { read: auth.need('read'), run: auth.need('run'), admin: auth.need('admin') };
   /** GETs need `read`; other methods need `scope`, except POSTs that only look (spec validation). */
   const writes =

@@ -13,7 +13,8 @@ import { createAgentActivities } from '../activities/agent-activities';
 import { createAgentChoiceActivities } from '../activities/agent-choice-activities';
 import { createChatActivities } from '../activities/chat-activities';
 import { createOutcomeActivities } from '../activities/outcome-activities';
-import { JsonlOutcomeStore, outcomeStorePath } from '../learning/outcome-store';
+import { StoreOutcomeStore } from '../learning/outcome-store';
+import { storeLocation, storeOf, type TroupeStore } from '../store/store';
 import { AgentStatusBoard } from '../agents/agent-status';
 import type { AgentRegistry } from '../agents/registry';
 import { agentsQueue, toolsQueue } from '../engine/task-queues';
@@ -36,6 +37,8 @@ export type TroupeWorkerOptions = {
   models?: ModelRuntime;
   /** The agent registry and tool settings; the agents pool needs them. */
   agents?: { registry: AgentRegistry; tools?: ToolSettings };
+  /** The state store (outcome records); default: DATABASE_URL, else SQLite in `dataDir`. */
+  store?: TroupeStore;
   /** Which pools this process serves: all of them by default. */
   pools?: PoolName[];
   sizes?: PoolsConfig;
@@ -62,11 +65,13 @@ export async function createTroupeWorkers({
   workflowBundle,
   models,
   agents,
+  store = storeOf(storeLocation(dataDir)),
   pools = allPools,
   sizes = { pools: {} },
 }: TroupeWorkerOptions): Promise<TroupeWorkers> {
   // One store for every pool: model answers, tool outputs and GET /api/blobs share <dataDir>/blobs.
   const blobs = new DiskBlobStore(join(dataDir, 'blobs'));
+  const outcomes = new StoreOutcomeStore(store);
   const modelActivities = models && createModelActivities({ runtime: models, blobs });
   const workers: Worker[] = [];
   const sweepers: { stop(): void }[] = [];
@@ -90,7 +95,7 @@ export async function createTroupeWorkers({
         ...(size?.cachedWorkflows && { maxCachedWorkflows: size.cachedWorkflows }),
         activities: {
           ...(modelActivities && { planModelRoute: modelActivities.planModelRoute }),
-          ...createOutcomeActivities({ store: new JsonlOutcomeStore(outcomeStorePath(dataDir)) }),
+          ...createOutcomeActivities({ store: outcomes }),
         },
       }),
     );
@@ -127,11 +132,8 @@ export async function createTroupeWorkers({
             ...(agents.tools && { tools: agents.tools }),
             status,
           }),
-          // agent: auto chooses here, where the registry is; the outcome records are the orchestration pool's file.
-          ...createAgentChoiceActivities({
-            registry: agents.registry,
-            store: new JsonlOutcomeStore(outcomeStorePath(dataDir)),
-          }),
+          // agent: auto chooses here, where the registry is, from the outcome records the orchestration pool writes.
+          ...createAgentChoiceActivities({ registry: agents.registry, store: outcomes }),
           // Chat turns are agent work too: the same pool, registry, tools and status board.
           ...createChatActivities({
             runtime: models,
