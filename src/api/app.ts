@@ -1,10 +1,9 @@
 import type { Client } from '@temporalio/client';
-import { join } from 'node:path';
 import express from 'express';
 import { rateLimit, ipKeyGenerator } from 'express-rate-limit';
 import helmet from 'helmet';
 import swaggerUi from 'swagger-ui-dist';
-import { DiskBlobStore } from '../activities/blob-store';
+import { blobStoreFor } from '../activities/blob-store';
 import { temporalUiUrl, type Config } from '../config';
 import type { AgentRegistry } from '../agents/registry';
 import { agentsQueue, toolsQueue } from '../engine/task-queues';
@@ -219,7 +218,7 @@ export function createApp(options: AppOptions): express.Express {
     app.use('/api/agents', read, agentsRoutes({ client, registry: agents, dataDir, taskQueues }));
   }
 
-  const blobs = new DiskBlobStore(join(config.TROUPE_DATA_DIR, 'blobs'));
+  const blobs = blobStoreFor(config);
   app.get('/api/blobs/:id', read, async (req, res) => {
     const id = String(req.params.id);
     if (!/^sha256:[0-9a-f]{64}$/.test(id)) throw new HttpError(404, { message: `"${id}" is not a blob id` });

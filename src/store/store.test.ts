@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import fc from 'fast-check';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { blobStoreFor, DatabaseBlobStore, DiskBlobStore } from '../activities/blob-store';
 import { ApiKeyStore, hashKey } from '../api/api-keys';
 import { SpecStore } from '../api/spec-store';
 import type { OutcomeRecord } from '../learning/outcome-record';
@@ -256,6 +257,17 @@ describe.each(backends)('the state store on $name', ({ location }) => {
     await new Promise((done) => setTimeout(done, 20));
     // The last hold expired (its process "died"): it no longer counts.
     expect((await other.holdDay({ day, usd: 0.4, limitUsd: 1, ttlMs: 60_000 })).ok).toBe(true);
+  });
+
+  it('keeps a blob once per content and reads it back from another process', async () => {
+    const content = Buffer.from(`a large answer ${randomUUID()} `.repeat(1000));
+    const id = await new DatabaseBlobStore(first).put(content);
+    expect(await new DatabaseBlobStore(first).put(content)).toBe(id);
+    expect((await new DatabaseBlobStore(second).get(id)).equals(content)).toBe(true);
+    await expect(new DatabaseBlobStore(second).get(`sha256:${'0'.repeat(64)}`)).rejects.toThrow(/no blob/);
+    await expect(new DatabaseBlobStore(second).get('../x')).rejects.toThrow(/not a blob id/);
+    // PostgreSQL when DATABASE_URL is set; files under the data folder otherwise.
+    expect(blobStoreFor(where)).toBeInstanceOf(where.DATABASE_URL ? DatabaseBlobStore : DiskBlobStore);
   });
 
   it('imports the files of an older Troupe once, however many processes start at once', async () => {

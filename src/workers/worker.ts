@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { Client } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import { DiskBlobStore } from '../activities/blob-store';
+import { blobStoreFor } from '../activities/blob-store';
 import { createModelActivities } from '../activities/model-activities';
 import { createToolActivities } from '../activities/tool-activities';
 import { startWorkspaceSweeper, workspaceRetentionMs } from '../activities/workspace-retention';
@@ -69,8 +69,8 @@ export async function createTroupeWorkers({
   pools = allPools,
   sizes = { pools: {} },
 }: TroupeWorkerOptions): Promise<TroupeWorkers> {
-  // One store for every pool: model answers, tool outputs and GET /api/blobs share <dataDir>/blobs.
-  const blobs = new DiskBlobStore(join(dataDir, 'blobs'));
+  // One store for every pool: model answers, tool outputs and GET /api/blobs share it (<dataDir>/blobs or PostgreSQL).
+  const blobs = blobStoreFor(storeLocation(dataDir));
   const outcomes = new StoreOutcomeStore(store);
   const modelActivities = models && createModelActivities({ runtime: models, blobs });
   const workers: Worker[] = [];
