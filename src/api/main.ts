@@ -5,6 +5,7 @@ import { ensureSearchAttributes } from '../../temporal/search-attributes';
 import { loadConfig, temporalAddress } from '../config';
 import { loadCatalogue } from '../models/catalogue-loader';
 import { createModelRuntime } from '../models/model-runtime';
+import { closeStores, storeOf } from '../store/store';
 import { loadApiConfig } from './api-config';
 import { startApiServer } from './api-server';
 import { createRpcCount } from './rpc-count';
@@ -22,13 +23,18 @@ async function main() {
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter });
   const models = createModelRuntime({ catalogue: loadCatalogue(), dataDir: config.TROUPE_DATA_DIR });
   const agents = await loadAgentRegistry();
+  // Keys, specs, the ledger: a store that cannot be opened is said at start, not on the first request.
+  await storeOf(config).query();
   const server = await startApiServer({ client, config, api, models, agents, rpcs });
   console.log(`api: listening on http://${config.HOST}:${config.PORT}`);
   const stop = () => {
     void server
       .close()
       .finally(
-        () => void connection.close().finally(() => (process.connected ? process.disconnect() : undefined)),
+        () =>
+          void Promise.all([connection.close(), closeStores()]).finally(() =>
+            process.connected ? process.disconnect() : undefined,
+          ),
       );
   };
   process.once('SIGINT', stop);
