@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,8 +14,9 @@ import { SpecStore } from '../api/spec-store';
 import type { OutcomeRecord } from '../learning/outcome-record';
 import { StoreOutcomeStore } from '../learning/outcome-store';
 import { StoreCostLedger, type LedgerEntry } from '../models/cost-ledger';
+import { loadConfig } from '../config';
 import { legacyFiles } from './import-files';
-import { TroupeStore, type StoreLocation } from './store';
+import { sqliteStorePath, TroupeStore, type StoreLocation } from './store';
 
 const run = promisify(execFile);
 const ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -144,6 +145,13 @@ describe.each(backends)('the state store on $name', ({ location }) => {
     expect(await migrationsOf(third)).toEqual(['0001_state', '0002_import_data_files']);
     await third.close();
     expect(await migrationsOf(open(where))).toEqual(['0001_state', '0002_import_data_files']);
+    if (!where.DATABASE_URL) {
+      // The embedded file is private to its user, as the key file was.
+      expect((await stat(sqliteStorePath(where.TROUPE_DATA_DIR))).mode & 0o777).toBe(0o600);
+      expect(first.where).toBe(sqliteStorePath(where.TROUPE_DATA_DIR));
+    } else {
+      expect(first.where).toMatch(/^PostgreSQL at 127\.0\.0\.1:5432\/troupe_store_test_/);
+    }
   });
 
   it('sees a key made by one process in another, and refuses it in every process once revoked', async () => {
@@ -308,5 +316,35 @@ describe.each(backends)('the state store on $name', ({ location }) => {
     expect((await new SpecStore(store).get('kept')).spec.name).toBe('kept');
     expect(await new StoreCostLedger(store).spentOn('2026-12-02')).toBeCloseTo(0.3);
     expect(await new StoreOutcomeStore(store).list()).toEqual([outcome()]);
+  });
+});
+
+describe('DATABASE_URL', () => {
+  it('refuses what is not a postgres URL, never showing the value, and reads an empty one as unset', () => {
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://root:secret@127.0.0.1/troupe' })).toThrow(
+      /DATABASE_URL=\(not shown\): expected postgres:\/\//,
+    );
+    try {
+      loadConfig({ DATABASE_URL: 'mysql://root:secret@127.0.0.1/troupe' });
+    } catch (err) {
+      expect((err as Error).message).not.toContain('secret');
+    }
+    expect(loadConfig({ DATABASE_URL: '' }).DATABASE_URL).toBeUndefined();
+    expect(loadConfig({ DATABASE_URL: 'postgresql://u:p@db:6543/troupe' }).DATABASE_URL).toBe(
+      'postgresql://u:p@db:6543/troupe',
+    );
+  });
+
+  it('names the store it cannot reach, without the password, and tries again on the next query', async () => {
+    const store = open({
+      TROUPE_DATA_DIR: await tempDir(),
+      DATABASE_URL: 'postgres://troupe:hunter2@127.0.0.1:1/troupe',
+    });
+    const failure = store.query();
+    await expect(failure).rejects.toThrow(
+      /^Troupe's state store \(PostgreSQL at 127\.0\.0\.1:1\/troupe\) cannot be opened: .*ECONNREFUSED/,
+    );
+    await failure.catch((err: Error) => expect(err.message).not.toContain('hunter2'));
+    await expect(store.query()).rejects.toThrow(/cannot be opened/);
   });
 });

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, sql, SqliteDialect } from 'kysely';
@@ -64,6 +64,8 @@ export class TroupeStore {
         dialect: new SqliteDialect({
           database: () => {
             mkdirSync(dataDir, { recursive: true });
+            // Made private before SQLite opens it; its -wal and -shm files take the same mode.
+            closeSync(openSync(path, 'a', 0o600));
             const database = new Database(path, { timeout: SQLITE_BUSY_TIMEOUT_MS });
             database.pragma('journal_mode = WAL');
             database.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
@@ -142,8 +144,9 @@ export class TroupeStore {
     });
     const { error, results } = await migrator.migrateToLatest();
     if (error) throw error instanceof Error ? error : new Error(messageOf(error));
-    for (const result of results ?? [])
-      if (result.status === 'Success') this.log(`store: migrated ${this.where} (${result.migrationName})`);
+    const ran = (results ?? []).filter((result) => result.status === 'Success');
+    if (ran.length > 0)
+      this.log(`store: migrated ${this.where} (${ran.map((result) => result.migrationName).join(', ')})`);
   }
 }
 
