@@ -172,7 +172,7 @@ async function runStrategy(
   );
   const ran = Object.values(byDifficulty).reduce((sum, group) => sum + group.tasks, 0);
   if (ran !== assumptions.tasks) throw new Error(`${name} ran ${ran} of ${assumptions.tasks} tasks`);
-  const entries = (runtime.ledger as MemoryCostLedger).entries;
+  const entries = (runtime.ledger as MemoryCostLedger).calls;
   return {
     name,
     succeeded,

@@ -27,6 +27,13 @@ export const Config = z.object({
     .optional(),
   /** `npm start` serves worker process i's SDK metrics on HOST:(this + i); 0 turns them off. */
   TROUPE_WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  /** Troupe's own state (keys, specs, the cost ledger, outcomes, blobs) in PostgreSQL; else SQLite in the data folder. */
+  DATABASE_URL: z
+    .string()
+    .trim()
+    .regex(/^postgres(ql)?:\/\/\S+$/, 'expected postgres://user[:password]@host[:port]/database')
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
 });
 export type Config = z.infer<typeof Config>;
 
@@ -34,13 +41,17 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+/** Variables that may hold a password: an error names them, never their value. */
+const secretVariables = new Set(['DATABASE_URL']);
+
 /** Reads the config, naming each bad variable and its value so a typo is found at start, not later. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = Config.safeParse(env);
   if (parsed.success) return parsed.data;
   const lines = parsed.error.issues.map((issue) => {
     const name = String(issue.path[0]);
-    return `  ${name}=${JSON.stringify(env[name])}: ${issue.message}`;
+    const shown = secretVariables.has(name) ? '(not shown)' : JSON.stringify(env[name]);
+    return `  ${name}=${shown}: ${issue.message}`;
   });
   throw new ConfigError(`invalid configuration in the environment:\n${lines.join('\n')}`);
 }

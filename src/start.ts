@@ -14,6 +14,7 @@ import { loadPayloadKeys } from './codec/payload-keys';
 import { loadConfig, temporalUiUrl } from './config';
 import { startDemoModels, wantsDemo } from './fake-models/demo';
 import { isTokenMessage, TOKEN_IPC_ENV } from './models/token-stream';
+import { storeOf } from './store/store';
 import { sandboxStartNote } from './tools/sandbox';
 import { StatusFileWriter, statusFilePath } from './status-files';
 import { defaultRestartPolicy, RestartTracker } from './supervisor/restart-policy';
@@ -151,7 +152,11 @@ async function main() {
   statusWriter = new StatusFileWriter<SupervisorStatus>(statusDir, statusFilePath(statusDir), 'supervisor');
   // The local key for the CLI, and a one-time link that signs a browser in to the UI (as Jupyter does).
   const authOn = loadApiConfig().TROUPE_AUTH !== AuthMode.Off;
-  if (authOn) await ensureLocalKey(new ApiKeyStore(config.TROUPE_DATA_DIR), config.TROUPE_DATA_DIR);
+  // The state store is migrated (and older files imported) here, once, before the parts open it.
+  const store = storeOf(config);
+  await store.query();
+  console.log(`store: Troupe's state in ${store.where}`);
+  if (authOn) await ensureLocalKey(new ApiKeyStore(store), config.TROUPE_DATA_DIR);
   const loginToken = authOn ? await createLoginToken(config.TROUPE_DATA_DIR, { fresh: true }) : undefined;
 
   const cluster = wantsCluster();

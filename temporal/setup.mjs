@@ -20,6 +20,23 @@ function checkNode() {
   }
 }
 
+/**
+ * better-sqlite3 (the embedded state store) builds from source when no prebuilt binary can be had,
+ * and node-gyp would then download Node's headers. This Node's own headers, when installed beside
+ * it (Debian's and NodeSource's packages put them in /usr/include/node), serve instead.
+ */
+function localNodeHeaders() {
+  if (process.env.npm_config_nodedir) return {};
+  const prefix = dirname(dirname(process.execPath));
+  const header = join(prefix, 'include', 'node', 'node_version.h');
+  if (!existsSync(header)) return {};
+  const text = readFileSync(header, 'utf8');
+  const version = ['MAJOR', 'MINOR', 'PATCH']
+    .map((part) => new RegExp(`#define NODE_${part}_VERSION (\\d+)`).exec(text)?.[1])
+    .join('.');
+  return version === process.versions.node ? { npm_config_nodedir: prefix } : {};
+}
+
 function installPackages() {
   const lock = join(root, 'package-lock.json');
   const installed = join(root, 'node_modules', '.package-lock.json');
@@ -28,7 +45,11 @@ function installPackages() {
     return;
   }
   console.log('npm packages: installing (npm ci)');
-  const result = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
+  const result = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], {
+    cwd: root,
+    stdio: 'inherit',
+    env: { ...process.env, ...localNodeHeaders() },
+  });
   if (result.status !== 0) throw new Error(`npm ci failed with exit code ${result.status}`);
 }
 

@@ -1,7 +1,7 @@
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startFakeModelServer, type FakeModelServer } from '../src/fake-models/server';
-import { JsonlOutcomeStore, outcomeStorePath } from '../src/learning/outcome-store';
+import { outcomeStoreFor } from '../src/api/evaluations-routes';
 import { postJson, waitForRunEnded, type Api } from './helpers/harness';
 import { testDataConverter } from './helpers/payload-codec';
 import { startStack, type Stack } from './helpers/stack';
@@ -67,7 +67,7 @@ it('runs the tester for agent: auto with needs [tests], and the step and its out
     'tester',
   ]);
 
-  const records = await new JsonlOutcomeStore(outcomeStorePath(api.config.TROUPE_DATA_DIR)).list();
+  const records = await outcomeStoreFor(api.config).list();
   const record = records.find((r) => r.runId === runId && r.stepId === 'check');
   expect(record).toMatchObject({
     agent: 'tester',

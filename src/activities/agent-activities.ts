@@ -19,7 +19,8 @@ import { toolBox } from '../tools/tool-box';
 import { stepEnv } from '../tools/step-identity';
 import { ToolSettings, type ToolSettingsInput } from '../tools/tool-kit';
 import { runAgentLoop } from './agent-loop';
-import { DiskBlobStore, offloadLarge, type BlobStore } from './blob-store';
+import { blobStoreFor, offloadLarge, type BlobStore } from './blob-store';
+import { storeLocation } from '../store/store';
 import { runFolderName } from './workspace';
 import {
   prepareWorkspace,
@@ -56,7 +57,7 @@ export const createAgentActivities = ({
   status,
 }: AgentActivityDeps) => {
   const settings = ToolSettings.parse(tools ?? {});
-  const progressStore = new DiskBlobStore(join(workspaces.dataDir, 'blobs'));
+  const progressStore = blobStoreFor(storeLocation(workspaces.dataDir));
   return {
     runAgent: async (raw: AgentStepInput): Promise<AgentStepResult> => {
       const parsed = AgentStepInput.safeParse(raw);

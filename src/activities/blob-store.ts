@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isBlobRef, type BlobRef } from '../engine/blob-ref';
+import { storeOf, type StoreLocation, type TroupeStore } from '../store/store';
 
 /** Where large values live. Local disk is the default; S3-compatible or PostgreSQL stores implement the same two calls. */
 export interface BlobStore {
@@ -14,7 +15,7 @@ export class DiskBlobStore implements BlobStore {
   constructor(private readonly dir: string) {}
 
   async put(content: Buffer): Promise<string> {
-    const id = `sha256:${createHash('sha256').update(content).digest('hex')}`;
+    const id = blobId(content);
     await mkdir(this.dir, { recursive: true });
     const path = this.path(id);
     // Unique per put: parallel puts of the same content (a foreach printing the same text) never share it.
@@ -34,6 +35,46 @@ export class DiskBlobStore implements BlobStore {
     return join(this.dir, hex);
   }
 }
+
+/**
+ * Blobs in the state store's PostgreSQL database (`blobs`, content-addressed like the disk store), so
+ * processes on different machines share them without a shared folder.
+ */
+export class DatabaseBlobStore implements BlobStore {
+  constructor(private readonly store: TroupeStore) {}
+
+  async put(content: Buffer): Promise<string> {
+    const id = blobId(content);
+    const db = await this.store.query();
+    await db
+      .insertInto('blobs')
+      .values({ id, content, bytes: content.length })
+      .onConflict((oc) => oc.column('id').doNothing())
+      .execute();
+    return id;
+  }
+
+  async get(id: string): Promise<Buffer> {
+    if (!/^sha256:[0-9a-f]{64}$/.test(id))
+      throw new Error(`"${id}" is not a blob id (sha256:<64 hex digits>)`);
+    const db = await this.store.query();
+    const row = await db.selectFrom('blobs').select('content').where('id', '=', id).executeTakeFirst();
+    if (!row) throw new Error(`no blob ${id} in ${this.store.where}`);
+    return Buffer.from(row.content);
+  }
+}
+
+/**
+ * The blob store of a location: PostgreSQL when DATABASE_URL is set (the state store's database),
+ * else files under `<dataDir>/blobs`.
+ */
+export function blobStoreFor(location: StoreLocation): BlobStore {
+  return location.DATABASE_URL
+    ? new DatabaseBlobStore(storeOf(location))
+    : new DiskBlobStore(join(location.TROUPE_DATA_DIR, 'blobs'));
+}
+
+const blobId = (content: Buffer) => `sha256:${createHash('sha256').update(content).digest('hex')}`;
 
 const PREVIEW_CHARS = 200;
 

@@ -1,10 +1,10 @@
-import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { Router } from 'express';
 import { z } from 'zod';
 import type { Config } from '../config';
 import { RunStatus } from '../engine/run-snapshot';
-import { JsonlCostLedger, utcDay, type LedgerEntry } from '../models/cost-ledger';
+import { StoreCostLedger, utcDay, type LedgerEntry } from '../models/cost-ledger';
+import { storeOf } from '../store/store';
 import { parseRequest } from './request-parsing';
 import { visibilityQuery } from './run-list';
 
@@ -135,7 +135,7 @@ export function sumBy(entries: LedgerEntry[], key: (entry: LedgerEntry) => strin
 /** Summaries for dashboards: runs from Temporal's visibility counts, money from the model cost ledger. */
 export function analyticsRoutes({ client, config }: { client: Client; config: Config }): Router {
   const router = Router();
-  const ledger = new JsonlCostLedger(join(config.TROUPE_DATA_DIR, 'ledger', 'model-calls.jsonl'));
+  const ledger = new StoreCostLedger(storeOf(config));
   const count = async (query: string) => {
     const response = await client.workflowService.countWorkflowExecutions({
       namespace: config.TEMPORAL_NAMESPACE,
@@ -183,7 +183,7 @@ export function analyticsRoutes({ client, config }: { client: Client; config: Co
   const entriesSince = async (days: number) => {
     const range = lastDays(days);
     const first = range[0] ?? '';
-    const entries = (await ledger.entries()).filter((entry) => entry.ts.slice(0, 10) >= first);
+    const entries = await ledger.entries(first);
     return { range, first, entries };
   };
 

@@ -1,7 +1,10 @@
-import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Selectable } from 'kysely';
 import { z } from 'zod';
+import type { ApiKeysTable } from '../store/schema';
+import type { TroupeStore } from '../store/store';
 
 export const Scope = { Read: 'read', Run: 'run', Admin: 'admin' } as const;
 export type Scope = (typeof Scope)[keyof typeof Scope];
@@ -24,7 +27,6 @@ export const ApiKeyRecord = z.object({
   kind: z.enum(['key', 'session']).optional(),
 });
 export type ApiKeyRecord = z.infer<typeof ApiKeyRecord>;
-const KeyFile = z.object({ keys: z.array(ApiKeyRecord) });
 
 export const hashKey = (key: string) => createHash('sha256').update(key).digest('hex');
 
@@ -34,37 +36,29 @@ export function allows(scopes: readonly Scope[], needed: Scope): boolean {
 }
 
 /**
- * API keys under `<dataDir>/api-keys.json`, stored as sha256 hashes of random 32-byte keys, so a
- * leaked file grants nothing. Reads are cached, and every check first looks whether the file changed
- * (a stat), so a key revoked by any process stops working at once in all of them.
+ * API keys in the state store (src/store), as sha256 hashes of random 32-byte keys, so a leaked
+ * database grants nothing. Nothing is cached: every check looks the key's hash up in the store, so
+ * a key revoked by any process (another API, the CLI) is refused at once by all of them. The lookup
+ * is by hash, so how long it takes says nothing about how close a guess came.
  */
 export class ApiKeyStore {
-  readonly path: string;
-  private byHash = new Map<string, ApiKeyRecord>();
-  private loaded: Promise<void> | undefined;
-  private version = '';
-
-  constructor(dataDir: string) {
-    this.path = join(dataDir, 'api-keys.json');
-  }
+  constructor(private readonly store: TroupeStore) {}
 
   async list(): Promise<ApiKeyRecord[]> {
-    await this.refresh();
-    return [...this.byHash.values()];
+    const db = await this.store.query();
+    const rows = await db.selectFrom('api_keys').selectAll().orderBy('created_at').orderBy('id').execute();
+    return rows.map(toRecord);
   }
 
-  /**
-   * The key's record when it is known; undefined for anything else. Every stored hash is compared,
-   * in constant time, so how long a check takes says nothing about how close a guess came.
-   */
+  /** The key's record when it is known; undefined for anything else. */
   async verify(key: string): Promise<ApiKeyRecord | undefined> {
-    await this.refresh();
-    const hash = Buffer.from(hashKey(key), 'hex');
-    let found: ApiKeyRecord | undefined;
-    for (const record of this.byHash.values()) {
-      if (timingSafeEqual(Buffer.from(record.sha256, 'hex'), hash)) found = record;
-    }
-    return found;
+    const db = await this.store.query();
+    const row = await db
+      .selectFrom('api_keys')
+      .selectAll()
+      .where('sha256', '=', hashKey(key))
+      .executeTakeFirst();
+    return row && toRecord(row);
   }
 
   /** Makes a key and returns it in clear: the only time it can be seen. */
@@ -73,70 +67,47 @@ export class ApiKeyStore {
     scopes: Scope[],
     kind: 'key' | 'session' = 'key',
   ): Promise<{ key: string; record: ApiKeyRecord }> {
-    await this.refresh();
     const key = `troupe_${randomBytes(32).toString('base64url')}`;
-    const record: ApiKeyRecord = {
+    const record = ApiKeyRecord.parse({
       id: randomUUID().slice(0, 8),
       name,
       scopes,
       sha256: hashKey(key),
       createdAt: new Date().toISOString(),
       ...(kind === 'session' && { kind }),
-    };
-    this.byHash.set(record.sha256, record);
-    await this.write();
+    });
+    const db = await this.store.query();
+    await db
+      .insertInto('api_keys')
+      .values({
+        id: record.id,
+        name: record.name,
+        scopes: JSON.stringify(record.scopes),
+        sha256: record.sha256,
+        created_at: record.createdAt,
+        kind: record.kind ?? null,
+      })
+      .execute();
     return { key, record };
   }
 
+  /** Revokes a key: from the next request on, no process accepts it. */
   async remove(id: string): Promise<boolean> {
-    await this.refresh();
-    const found = [...this.byHash.values()].find((record) => record.id === id);
-    if (!found) return false;
-    this.byHash.delete(found.sha256);
-    await this.write();
-    return true;
+    const db = await this.store.query();
+    const result = await db.deleteFrom('api_keys').where('id', '=', id).executeTakeFirst();
+    return result.numDeletedRows > 0n;
   }
+}
 
-  /** Re-reads the file, for keys that another process (the CLI, another API) added. */
-  async reload(): Promise<void> {
-    this.loaded = undefined;
-    await this.load();
-  }
-
-  /** Reloads when the file is not the one last read (another process wrote or replaced it). */
-  private async refresh(): Promise<void> {
-    const now = await stat(this.path).then(
-      (info) => `${info.ino}:${info.size}:${info.mtimeMs}`,
-      () => 'missing',
-    );
-    if (now !== this.version) {
-      this.version = now;
-      this.loaded = undefined;
-    }
-    await this.load();
-  }
-
-  private load(): Promise<void> {
-    this.loaded ??= readFile(this.path, 'utf8')
-      .then((text) => KeyFile.parse(JSON.parse(text)).keys)
-      .catch((err: NodeJS.ErrnoException) => {
-        if (err.code === 'ENOENT') return [];
-        throw new Error(`${this.path} is not a valid key file: ${err.message}`);
-      })
-      .then((keys) => {
-        this.byHash = new Map(keys.map((record) => [record.sha256, record]));
-      });
-    return this.loaded;
-  }
-
-  private async write(): Promise<void> {
-    await mkdir(dirname(this.path), { recursive: true });
-    const temp = `${this.path}.${process.pid}.tmp`;
-    await writeFile(temp, `${JSON.stringify({ keys: [...this.byHash.values()] }, null, 2)}\n`, {
-      mode: 0o600,
-    });
-    await rename(temp, this.path);
-  }
+function toRecord(row: Selectable<ApiKeysTable>): ApiKeyRecord {
+  return ApiKeyRecord.parse({
+    id: row.id,
+    name: row.name,
+    scopes: JSON.parse(row.scopes) as unknown,
+    sha256: row.sha256,
+    createdAt: row.created_at,
+    ...(row.kind && { kind: row.kind }),
+  });
 }
 
 export const localKeyFile = (dataDir: string) => join(dataDir, 'local-key');

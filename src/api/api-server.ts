@@ -14,6 +14,7 @@ import { createMetrics } from './metrics';
 import type { RpcCount } from './rpc-count';
 import { allowedHostNames, requestGuards } from './request-guards';
 import { openTokenBus } from '../models/token-stream';
+import { storeOf } from '../store/store';
 
 export type ApiServer = { server: Server; live: LiveUpdates; close: () => Promise<void> };
 
@@ -43,7 +44,7 @@ export async function startApiServer({
   host?: string;
   log?: (line: string) => void;
 }): Promise<ApiServer> {
-  const keys = new ApiKeyStore(config.TROUPE_DATA_DIR);
+  const keys = new ApiKeyStore(storeOf(config));
   const auth = createAuthorizer(keys, authRequired({ ...config, HOST: host }, api));
   if (auth.required) {
     const { made } = await ensureLocalKey(keys, config.TROUPE_DATA_DIR);

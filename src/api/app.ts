@@ -1,10 +1,9 @@
 import type { Client } from '@temporalio/client';
-import { join } from 'node:path';
 import express from 'express';
 import { rateLimit, ipKeyGenerator } from 'express-rate-limit';
 import helmet from 'helmet';
 import swaggerUi from 'swagger-ui-dist';
-import { DiskBlobStore } from '../activities/blob-store';
+import { blobStoreFor } from '../activities/blob-store';
 import { temporalUiUrl, type Config } from '../config';
 import type { AgentRegistry } from '../agents/registry';
 import { agentsQueue, toolsQueue } from '../engine/task-queues';
@@ -33,6 +32,7 @@ import { runsRoutes } from './runs-routes';
 import { schedulesRoutes } from './schedules-routes';
 import { SpecStore } from './spec-store';
 import { specsRoutes } from './specs-routes';
+import { storeOf } from '../store/store';
 import { uiRoutes } from './ui-static';
 import { traceRequests } from '../observability/tracing';
 
@@ -61,10 +61,9 @@ const SESSION_MAX_AGE_MS = 30 * 24 * 3600 * 1000;
 export function createApp(options: AppOptions): express.Express {
   const { client, config, models, agents } = options;
   const api = options.api ?? ApiConfig.parse({});
-  const auth =
-    options.auth ?? createAuthorizer(new ApiKeyStore(config.TROUPE_DATA_DIR), authRequired(config, api));
+  const auth = options.auth ?? createAuthorizer(new ApiKeyStore(storeOf(config)), authRequired(config, api));
   const metrics = options.metrics ?? createMetrics({ client, config });
-  const specs = new SpecStore(config.TROUPE_DATA_DIR);
+  const specs = new SpecStore(storeOf(config));
   const { read, run, admin } = { read: auth.need('read'), run: auth.need('run'), admin: auth.need('admin') };
   /** GETs need `read`; other methods need `scope`, except POSTs that only look (spec validation). */
   const writes =
@@ -221,7 +220,7 @@ export function createApp(options: AppOptions): express.Express {
     app.use('/api/agents', read, agentsRoutes({ client, registry: agents, dataDir, taskQueues }));
   }
 
-  const blobs = new DiskBlobStore(join(config.TROUPE_DATA_DIR, 'blobs'));
+  const blobs = blobStoreFor(config);
   app.get('/api/blobs/:id', read, async (req, res) => {
     const id = String(req.params.id);
     if (!/^sha256:[0-9a-f]{64}$/.test(id)) throw new HttpError(404, { message: `"${id}" is not a blob id` });

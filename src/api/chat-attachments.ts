@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { extractText, getDocumentProxy } from 'unpdf';
-import { DiskBlobStore } from '../activities/blob-store';
+import { blobStoreFor } from '../activities/blob-store';
+import { storeLocation } from '../store/store';
 import { runWorkspacePath } from '../activities/workspace';
 import { Attachment, AttachmentKind } from '../engine/chat-types';
 import { HttpError } from './http-error';
@@ -156,9 +157,7 @@ export async function saveAttachment(
     await writeFile(temp, bytes);
     written.push(temp);
     const blob =
-      bytes.length >= BLOB_FROM_BYTES
-        ? await new DiskBlobStore(join(dataDir, 'blobs')).put(bytes)
-        : undefined;
+      bytes.length >= BLOB_FROM_BYTES ? await blobStoreFor(storeLocation(dataDir)).put(bytes) : undefined;
     const attachment: Attachment = {
       name,
       kind,

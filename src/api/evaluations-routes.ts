@@ -2,7 +2,8 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { Config } from '../config';
 import { evaluations } from '../learning/evaluations';
-import { JsonlOutcomeStore, outcomeStorePath, type OutcomeStore } from '../learning/outcome-store';
+import { StoreOutcomeStore, type OutcomeStore } from '../learning/outcome-store';
+import { storeOf } from '../store/store';
 import { parseRequest } from './request-parsing';
 
 export const EvaluationsQuery = z.strictObject({
@@ -61,9 +62,9 @@ export const EvaluationsResponse = z.object({
 });
 export type EvaluationsResponse = z.infer<typeof EvaluationsResponse>;
 
-/** The outcome store the workers write to, in the data folder. */
-export function outcomeStoreFor(config: Pick<Config, 'TROUPE_DATA_DIR'>): OutcomeStore {
-  return new JsonlOutcomeStore(outcomeStorePath(config.TROUPE_DATA_DIR));
+/** The outcome store the workers write to: the state store. */
+export function outcomeStoreFor(config: Pick<Config, 'TROUPE_DATA_DIR' | 'DATABASE_URL'>): OutcomeStore {
+  return new StoreOutcomeStore(storeOf(config));
 }
 
 /** Grades, baselines, regressions and recommendations from the outcome records, newest run first. */

@@ -5,6 +5,7 @@ import { ensureSearchAttributes } from '../../temporal/search-attributes';
 import { loadConfig, temporalAddress } from '../config';
 import { loadCatalogue } from '../models/catalogue-loader';
 import { createModelRuntime } from '../models/model-runtime';
+import { closeStores, storeOf } from '../store/store';
 import { loadApiConfig } from './api-config';
 import { startApiServer } from './api-server';
 import { createRpcCount } from './rpc-count';
@@ -29,6 +30,8 @@ async function main() {
   });
   const models = createModelRuntime({ catalogue: loadCatalogue(), dataDir: config.TROUPE_DATA_DIR });
   const agents = await loadAgentRegistry();
+  // Keys, specs, the ledger: a store that cannot be opened is said at start, not on the first request.
+  await storeOf(config).query();
   const server = await startApiServer({ client, config, api, models, agents, rpcs });
   console.log(`api: listening on http://${config.HOST}:${config.PORT}`);
   const stop = () => {
@@ -36,7 +39,7 @@ async function main() {
       .close()
       .finally(
         () =>
-          void Promise.allSettled([connection.close(), tracing.shutdown()]).finally(() =>
+          void Promise.allSettled([connection.close(), closeStores(), tracing.shutdown()]).finally(() =>
             process.connected ? process.disconnect() : undefined,
           ),
       );

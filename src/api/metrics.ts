@@ -5,7 +5,8 @@ import type { RequestHandler } from 'express';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Config } from '../config';
 import { RunStatus } from '../engine/run-snapshot';
-import { JsonlCostLedger } from '../models/cost-ledger';
+import { StoreCostLedger } from '../models/cost-ledger';
+import { storeOf } from '../store/store';
 import { restartCounts } from '../supervisor/supervisor-status';
 import { readWorkerSlots, type SlotTotals } from '../workers/worker-slots';
 import { sumBy } from './analytics-routes';
@@ -152,7 +153,7 @@ export function createMetrics({
         this.set({ part }, restarts);
     },
   });
-  const ledger = new JsonlCostLedger(join(config.TROUPE_DATA_DIR, 'ledger', 'model-calls.jsonl'));
+  const ledger = new StoreCostLedger(storeOf(config));
   let spend: Promise<ReturnType<typeof sumBy>> | undefined;
   const bySpend = () =>
     (spend ??= ledger

@@ -1,9 +1,10 @@
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import type { Selectable } from 'kysely';
 import { stringify } from 'yaml';
 import { z } from 'zod';
 import { parseSpec } from '../engine/spec-validation';
 import type { Spec } from '../engine/spec';
+import type { SpecsTable } from '../store/schema';
+import type { TroupeStore } from '../store/store';
 import { HttpError, invalidRequest } from './http-error';
 
 export const SpecName = z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, 'letters, digits, _, . and - only');
@@ -11,14 +12,11 @@ export const SpecName = z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, 'letters, di
 export type SavedSpec = { name: string; yaml: string; spec: Spec; updatedAt: string };
 
 /**
- * The saved spec library: one YAML file per spec under `<dataDir>/specs/`, so specs can be read,
- * diffed and versioned with ordinary tools. Every write is validated with parseSpec first.
+ * The saved spec library, in the state store (src/store): every process sees a save at once. Every
+ * write is validated with parseSpec first; GET /api/specs/:name answers the YAML as saved.
  */
 export class SpecStore {
-  readonly dir: string;
-  constructor(dataDir: string) {
-    this.dir = join(dataDir, 'specs');
-  }
+  constructor(private readonly store: TroupeStore) {}
 
   /** Validates a spec (object or YAML/JSON text) and gives the YAML to store, or a 400 naming the paths. */
   static validate(source: unknown, at = 'spec'): { spec: Spec; yaml: string } {
@@ -29,23 +27,16 @@ export class SpecStore {
   }
 
   async list(): Promise<SavedSpec[]> {
-    const files = await readdir(this.dir).catch(() => [] as string[]);
-    const names = files.filter((file) => file.endsWith('.yaml')).map((file) => file.slice(0, -5));
-    const specs = await Promise.all(names.sort().map((name) => this.find(name)));
-    return specs.filter((spec): spec is SavedSpec => spec !== undefined);
+    const db = await this.store.query();
+    const rows = await db.selectFrom('specs').selectAll().orderBy('name').execute();
+    return rows.map(toSaved).filter((spec): spec is SavedSpec => spec !== undefined);
   }
 
   async find(name: string): Promise<SavedSpec | undefined> {
     if (!SpecName.safeParse(name).success) return undefined;
-    const path = this.pathOf(name);
-    const [yaml, info] = await Promise.all([readFile(path, 'utf8'), stat(path)]).catch(() => [
-      undefined,
-      undefined,
-    ]);
-    if (yaml === undefined || !info) return undefined;
-    const parsed = parseSpec(yaml);
-    if (!parsed.ok) return undefined;
-    return { name, yaml, spec: parsed.spec, updatedAt: info.mtime.toISOString() };
+    const db = await this.store.query();
+    const row = await db.selectFrom('specs').selectAll().where('name', '=', name).executeTakeFirst();
+    return row && toSaved(row);
   }
 
   async get(name: string): Promise<SavedSpec> {
@@ -55,21 +46,28 @@ export class SpecStore {
     return saved;
   }
 
-  /** Writes atomically (temp file, then rename), so a reader never sees half a spec. */
+  /** Saves (or replaces) a spec in one statement, so a reader never sees half of one. */
   async save(name: string, yaml: string): Promise<SavedSpec> {
-    await mkdir(this.dir, { recursive: true });
-    const temp = `${this.pathOf(name)}.${process.pid}.tmp`;
-    await writeFile(temp, yaml, 'utf8');
-    await rename(temp, this.pathOf(name));
+    const db = await this.store.query();
+    const updated_at = new Date().toISOString();
+    await db
+      .insertInto('specs')
+      .values({ name, yaml, updated_at })
+      .onConflict((oc) => oc.column('name').doUpdateSet({ yaml, updated_at }))
+      .execute();
     return this.get(name);
   }
 
   async remove(name: string): Promise<void> {
     await this.get(name);
-    await rm(this.pathOf(name));
+    const db = await this.store.query();
+    await db.deleteFrom('specs').where('name', '=', name).execute();
   }
+}
 
-  private pathOf(name: string): string {
-    return join(this.dir, `${name}.yaml`);
-  }
+/** A stored spec as the API shows it; one that no longer parses (an older schema) is left out. */
+function toSaved(row: Selectable<SpecsTable>): SavedSpec | undefined {
+  const parsed = parseSpec(row.yaml);
+  if (!parsed.ok) return undefined;
+  return { name: row.name, yaml: row.yaml, spec: parsed.spec, updatedAt: row.updated_at };
 }

@@ -1,14 +1,9 @@
-import { appendFile, mkdir, readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { OutcomeRecord, outcomeKey } from './outcome-record';
-
-/** The embedded store's file in a data folder; the workers write it and the API reads it. */
-export const outcomeStorePath = (dataDir: string) => join(dataDir, 'outcomes', 'step-outcomes.jsonl');
+import { OutcomeRecord } from './outcome-record';
+import type { TroupeStore } from '../store/store';
 
 /**
- * Where outcome records live. An interface, so the production store of issue 15 (PostgreSQL) can
- * replace the embedded one without touching callers: `put` is an `INSERT ... ON CONFLICT (run_id,
- * step_id) DO UPDATE`, `list` a `SELECT ... ORDER BY ended_at`.
+ * Where outcome records live. An interface, so learning code and its tests need no database:
+ * the workers write through the state store's implementation and the API reads it.
  */
 export interface OutcomeStore {
   /** Writes a record; writing the same run and step again replaces it (idempotent under retries). */
@@ -18,51 +13,36 @@ export interface OutcomeStore {
 }
 
 /**
- * The embedded store: an append-only JSONL file in the data folder, like the model cost ledger.
- * better-sqlite3 is not among the project's packages and Node 20 has no built-in SQLite, so a file of
- * whole lines (O_APPEND, safe across processes) it is; on reading, the last line per run and step
- * wins, so a retried write never counts twice. A put whose record is already there appends nothing.
+ * Outcome records in the state store (src/store), one row per run and step: a put is an
+ * `INSERT ... ON CONFLICT (run_id, step_id) DO UPDATE`, so a retried write never counts twice.
  */
-export class JsonlOutcomeStore implements OutcomeStore {
-  constructor(readonly path: string) {}
+export class StoreOutcomeStore implements OutcomeStore {
+  constructor(private readonly store: TroupeStore) {}
 
   async put(record: OutcomeRecord): Promise<void> {
     const parsed = OutcomeRecord.parse(record);
-    const line = JSON.stringify(parsed);
-    const existing = (await this.readAll()).get(outcomeKey(parsed));
-    if (existing && JSON.stringify(existing) === line) return;
-    await mkdir(dirname(this.path), { recursive: true });
-    await appendFile(this.path, `${line}\n`, 'utf8');
+    const db = await this.store.query();
+    const row = { ended_at: parsed.endedAt, record: JSON.stringify(parsed) };
+    await db
+      .insertInto('outcomes')
+      .values({ run_id: parsed.runId, step_id: parsed.stepId, ...row })
+      .onConflict((oc) => oc.columns(['run_id', 'step_id']).doUpdateSet(row))
+      .execute();
   }
 
   async list(): Promise<OutcomeRecord[]> {
-    return [...(await this.readAll()).values()].sort((a, b) => a.endedAt.localeCompare(b.endedAt));
-  }
-
-  private async readAll(): Promise<Map<string, OutcomeRecord>> {
-    let text: string;
-    try {
-      text = await readFile(this.path, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
-      throw err;
-    }
-    const byKey = new Map<string, OutcomeRecord>();
-    for (const line of text.split('\n')) {
-      if (!line.trim()) continue;
-      // A line another process is still writing, or one from an older schema, is skipped, not fatal.
-      let value: unknown;
-      try {
-        value = JSON.parse(line);
-      } catch {
-        continue;
-      }
-      const parsed = OutcomeRecord.safeParse(value);
-      if (!parsed.success) continue;
-      const key = outcomeKey(parsed.data);
-      byKey.delete(key);
-      byKey.set(key, parsed.data);
-    }
-    return byKey;
+    const db = await this.store.query();
+    const rows = await db
+      .selectFrom('outcomes')
+      .select('record')
+      .orderBy('ended_at')
+      .orderBy('run_id')
+      .orderBy('step_id')
+      .execute();
+    // A record from an older schema is skipped, not fatal.
+    return rows.flatMap((row) => {
+      const parsed = OutcomeRecord.safeParse(JSON.parse(row.record));
+      return parsed.success ? [parsed.data] : [];
+    });
   }
 }

@@ -1,6 +1,8 @@
-import { appendFile, mkdir, open } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { sql, type Kysely } from 'kysely';
 import { z } from 'zod';
+import type { StoreSchema } from '../store/schema';
+import type { TroupeStore } from '../store/store';
 import { AttemptOutcome } from './model-failures';
 
 /** One model call as the ledger keeps it: who asked, which model, what it cost and how it ended. */
@@ -23,14 +25,24 @@ export const LedgerEntry = z.object({
 });
 export type LedgerEntry = z.infer<typeof LedgerEntry>;
 
-/**
- * Where model calls are recorded. An interface, so a PostgreSQL store can replace the JSONL file
- * without touching the callers: `spentOn` is one `SELECT sum(cost_usd) ... WHERE day = $1`.
- */
+/** A share of the day budget held for a call about to start, or why there was no room for it. */
+export type DayHold =
+  { ok: true; release(): Promise<void> } | { ok: false; spentUsd: number; heldUsd: number };
+
+/** Where model calls are recorded, and the day budget is held: the state store, or memory. */
 export interface CostLedger {
   record(entry: LedgerEntry): Promise<void>;
   /** USD spent on a UTC day (`YYYY-MM-DD`), for the daily budget. */
   spentOn(day: string): Promise<number>;
+  /**
+   * Holds `usd` of a day's budget for a call about to start, when what was spent that day, what
+   * other calls hold and `usd` fit within `limitUsd`: one check-and-hold, atomic across every
+   * process sharing the ledger, so two workers can never both take the last of the budget. A hold
+   * lasts until released (after the call was recorded) or `ttlMs`, if its process dies first.
+   */
+  holdDay(args: { day: string; usd: number; limitUsd: number; ttlMs: number }): Promise<DayHold>;
+  /** Every entry since a UTC day (all of them without one), oldest first, for reports and tests. */
+  entries(since?: string): Promise<LedgerEntry[]>;
 }
 
 /** The UTC day of an instant, as the ledger groups spending. */
@@ -39,94 +51,130 @@ export function utcDay(at: Date): string {
 }
 
 /**
- * An append-only JSONL file. Each process appends whole lines (O_APPEND) and reads only what others
- * appended since its last read, so the daily total stays right across worker processes.
+ * The ledger in the state store (src/store): one row per model call in `model_calls`, and the day
+ * budget's holds in `budget_holds`. On SQLite the check-and-hold is one INSERT ... SELECT, which
+ * runs under the database's write lock; on PostgreSQL the same statement runs in a transaction
+ * holding an advisory lock for the day, so concurrent holds of any process queue one behind another.
  */
-export class JsonlCostLedger implements CostLedger {
-  private offset = 0;
-  private partial = '';
-  private readonly byDay = new Map<string, number>();
-  private reading: Promise<void> | undefined;
-
-  constructor(readonly path: string) {}
+export class StoreCostLedger implements CostLedger {
+  constructor(private readonly store: TroupeStore) {}
 
   async record(entry: LedgerEntry): Promise<void> {
-    const line = `${JSON.stringify(LedgerEntry.parse(entry))}\n`;
-    await mkdir(dirname(this.path), { recursive: true });
-    await appendFile(this.path, line, 'utf8');
+    const parsed = LedgerEntry.parse(entry);
+    const db = await this.store.query();
+    await db
+      .insertInto('model_calls')
+      .values({
+        ts: parsed.ts,
+        day: parsed.ts.slice(0, 10),
+        run_id: parsed.runId,
+        model_id: parsed.modelId,
+        cost_usd: parsed.costUsd,
+        entry: JSON.stringify(parsed),
+      })
+      .execute();
   }
 
   async spentOn(day: string): Promise<number> {
-    this.reading ??= this.catchUp().finally(() => (this.reading = undefined));
-    await this.reading;
-    return this.byDay.get(day) ?? 0;
+    const db = await this.store.query();
+    return spentOn(db, day);
   }
 
-  /** Every entry in the file, for reports and tests. */
-  async entries(): Promise<LedgerEntry[]> {
-    const file = await open(this.path, 'r').catch(() => undefined);
-    if (!file) return [];
-    try {
-      const text = await file.readFile('utf8');
-      return text
-        .split('\n')
-        .filter((line) => line.trim())
-        .map((line) => LedgerEntry.parse(JSON.parse(line)));
-    } finally {
-      await file.close();
-    }
+  async entries(since?: string): Promise<LedgerEntry[]> {
+    const db = await this.store.query();
+    let query = db.selectFrom('model_calls').select('entry').orderBy('ts').orderBy('id');
+    if (since) query = query.where('day', '>=', since);
+    const rows = await query.execute();
+    return rows.map((row) => LedgerEntry.parse(JSON.parse(row.entry)));
   }
 
-  private async catchUp(): Promise<void> {
-    const file = await open(this.path, 'r').catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') return undefined;
-      throw err;
-    });
-    if (!file) return;
-    try {
-      const { size } = await file.stat();
-      if (size < this.offset) {
-        this.offset = 0;
-        this.partial = '';
-        this.byDay.clear();
-      }
-      if (size === this.offset) return;
-      const buffer = Buffer.alloc(size - this.offset);
-      await file.read(buffer, 0, buffer.length, this.offset);
-      this.offset = size;
-      const lines = (this.partial + buffer.toString('utf8')).split('\n');
-      this.partial = lines.pop() ?? '';
-      for (const line of lines) this.add(line);
-    } finally {
-      await file.close();
+  async holdDay({ day, usd, limitUsd, ttlMs }: Parameters<CostLedger['holdDay']>[0]): Promise<DayHold> {
+    const db = await this.store.query();
+    const id = randomUUID();
+    const now = new Date();
+    const nowIso = now.toISOString();
+    const expires = new Date(now.getTime() + ttlMs).toISOString();
+    const hold = (conn: Kysely<StoreSchema>) =>
+      sql`insert into budget_holds (id, day, usd, expires_at)
+        select ${id}, ${day}, cast(${usd} as double precision), ${expires}
+        where (select coalesce(sum(cost_usd), 0) from model_calls where day = ${day})
+          + (select coalesce(sum(usd), 0) from budget_holds where day = ${day} and expires_at > ${nowIso})
+          + cast(${usd} as double precision) <= cast(${limitUsd} as double precision)`.execute(conn);
+    const result =
+      this.store.kind === 'postgres'
+        ? await db.transaction().execute(async (trx) => {
+            await sql`select pg_advisory_xact_lock(hashtext(${`troupe-day-budget:${day}`}))`.execute(trx);
+            return hold(trx);
+          })
+        : await hold(db);
+    if ((result.numAffectedRows ?? 0n) > 0n) {
+      return {
+        ok: true,
+        release: async () => {
+          await db
+            .deleteFrom('budget_holds')
+            .where((eb) => eb.or([eb('id', '=', id), eb('expires_at', '<=', new Date().toISOString())]))
+            .execute();
+        },
+      };
     }
+    const held = await db
+      .selectFrom('budget_holds')
+      .select(sql<number>`coalesce(sum(usd), 0)`.as('usd'))
+      .where('day', '=', day)
+      .where('expires_at', '>', nowIso)
+      .executeTakeFirst();
+    return { ok: false, spentUsd: await spentOn(db, day), heldUsd: Number(held?.usd ?? 0) };
   }
+}
 
-  private add(line: string): void {
-    if (!line.trim()) return;
-    try {
-      const entry = JSON.parse(line) as Partial<LedgerEntry>;
-      if (typeof entry.ts !== 'string' || typeof entry.costUsd !== 'number') return;
-      const day = entry.ts.slice(0, 10);
-      this.byDay.set(day, (this.byDay.get(day) ?? 0) + entry.costUsd);
-    } catch {
-      // A line cut short by a crash: its call was never confirmed, so it is not counted.
-    }
-  }
+async function spentOn(db: Kysely<StoreSchema>, day: string): Promise<number> {
+  const row = await db
+    .selectFrom('model_calls')
+    .select(sql<number>`coalesce(sum(cost_usd), 0)`.as('usd'))
+    .where('day', '=', day)
+    .executeTakeFirst();
+  return Number(row?.usd ?? 0);
 }
 
 /** A ledger in memory: for the benchmark and for processes that need no record across restarts. */
 export class MemoryCostLedger implements CostLedger {
-  readonly entries: LedgerEntry[] = [];
+  readonly calls: LedgerEntry[] = [];
+  private readonly holds = new Map<string, { day: string; usd: number }>();
 
   record(entry: LedgerEntry): Promise<void> {
-    this.entries.push(LedgerEntry.parse(entry));
+    this.calls.push(LedgerEntry.parse(entry));
     return Promise.resolve();
   }
 
   spentOn(day: string): Promise<number> {
-    return Promise.resolve(
-      this.entries.filter((entry) => entry.ts.startsWith(day)).reduce((sum, entry) => sum + entry.costUsd, 0),
-    );
+    return Promise.resolve(this.spent(day));
+  }
+
+  entries(since?: string): Promise<LedgerEntry[]> {
+    return Promise.resolve(this.calls.filter((entry) => !since || entry.ts.slice(0, 10) >= since));
+  }
+
+  holdDay({ day, usd, limitUsd }: Parameters<CostLedger['holdDay']>[0]): Promise<DayHold> {
+    const spentUsd = this.spent(day);
+    const heldUsd = [...this.holds.values()]
+      .filter((hold) => hold.day === day)
+      .reduce((sum, hold) => sum + hold.usd, 0);
+    if (spentUsd + heldUsd + usd > limitUsd) return Promise.resolve({ ok: false, spentUsd, heldUsd });
+    const id = randomUUID();
+    this.holds.set(id, { day, usd });
+    return Promise.resolve({
+      ok: true,
+      release: () => {
+        this.holds.delete(id);
+        return Promise.resolve();
+      },
+    });
+  }
+
+  private spent(day: string): number {
+    return this.calls
+      .filter((entry) => entry.ts.startsWith(day))
+      .reduce((sum, entry) => sum + entry.costUsd, 0);
   }
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { utcDay } from './cost-ledger';
-import { checkBudgets, costUsd, estimateCallCostUsd, estimateTokens } from './model-cost';
+import { checkBudgets, costUsd, dayBudgetRefusal, estimateCallCostUsd, estimateTokens } from './model-cost';
 import { AttemptOutcome, ModelFailureType, outcomeOf } from './model-failures';
 import type { ModelRuntime } from './model-runtime';
 import { JsonSchemaObject } from './model-step-input';
@@ -57,6 +57,9 @@ export class ModelCallError extends Error {
     super(message, options);
   }
 }
+
+/** The least a day-budget hold lasts if its process dies before releasing it (else twice the model's timeout). */
+const DAY_HOLD_MIN_MS = 10 * 60_000;
 
 const failureOfKind: Record<ProviderErrorKind, ModelFailureType | 'Cancelled'> = {
   [ProviderErrorKind.RateLimited]: ModelFailureType.RateLimited,
@@ -146,27 +149,46 @@ export async function callOneModel(
   const estimateUsd = estimateCallCostUsd(model.pricing, estimateInputTokens(input), maxTokens);
   const dailyLimit = catalogue.budgets.dailyUsd;
   const day = utcDay(started);
+  const refuse = async (message: string): Promise<never> => {
+    await record(AttemptOutcome.BudgetExceeded, { error: message });
+    throw new ModelCallError(ModelFailureType.BudgetExceeded, message);
+  };
   const verdict = checkBudgets({
     estimateUsd,
     modelId: model.id,
     runId: input.runId,
     run: input.budget,
     runInFlightUsd: runtime.inFlight.run(input.runId),
-    day:
-      dailyLimit === undefined || estimateUsd === 0
-        ? undefined
-        : { limitUsd: dailyLimit, spentUsd: await ledger.spentOn(day), date: day, source: catalogue.source },
-    dayInFlightUsd: runtime.inFlight.total,
   });
-  if (!verdict.ok) {
-    await record(AttemptOutcome.BudgetExceeded, { error: verdict.message });
-    throw new ModelCallError(ModelFailureType.BudgetExceeded, verdict.message);
+  if (!verdict.ok) await refuse(verdict.message);
+  // The day budget is shared by every worker process: its check and hold is one atomic step in the store.
+  const dayHold =
+    dailyLimit === undefined || estimateUsd === 0
+      ? undefined
+      : await ledger.holdDay({
+          day,
+          usd: estimateUsd,
+          limitUsd: dailyLimit,
+          ttlMs: Math.max(DAY_HOLD_MIN_MS, 2 * model.timeoutMs),
+        });
+  if (dayHold && !dayHold.ok && dailyLimit !== undefined) {
+    await refuse(
+      dayBudgetRefusal({
+        estimateUsd,
+        modelId: model.id,
+        runId: input.runId,
+        day: { limitUsd: dailyLimit, spentUsd: dayHold.spentUsd, date: day, source: catalogue.source },
+        dayInFlightUsd: dayHold.heldUsd,
+      }),
+    );
   }
+  const releaseDay = () => (dayHold?.ok ? dayHold.release() : Promise.resolve());
   const provider = runtime.providers.get(model.provider);
   if (!provider) {
     const why = runtime.unconfigured.get(model.provider) ?? 'not configured';
     const message = `provider ${model.provider} of ${model.id} cannot be used (${why})`;
     await record(AttemptOutcome.Rejected, { error: message });
+    await releaseDay();
     throw new ModelCallError(ModelFailureType.Rejected, message);
   }
 
@@ -222,6 +244,8 @@ export async function callOneModel(
   } finally {
     tokens.end();
     release();
+    // After the call's cost was recorded, so the day's total never dips in between.
+    await releaseDay();
   }
 }
 

@@ -71,14 +71,28 @@ export function checkBudgets(args: {
         scope: 'day',
         wouldSpendUsd,
         limitUsd: day.limitUsd,
-        message:
-          `model calls on ${day.date} (UTC) would spend ${usd(wouldSpendUsd)} (spent ${usd(day.spentUsd)}` +
-          `${inFlight > 0 ? ` + ${usd(inFlight)} in flight` : ''} + up to ${usd(estimateUsd)} for this call to ${modelId} in run ${runId})` +
-          ` against the daily budget of ${usd(day.limitUsd)} (budgets.dailyUsd in ${day.source})`,
+        message: dayBudgetRefusal({ estimateUsd, modelId, runId, day, dayInFlightUsd: inFlight }),
       };
     }
   }
   return { ok: true };
+}
+
+/** Why the day budget refused a call: what would have been spent against which limit, and where it is set. */
+export function dayBudgetRefusal(args: {
+  estimateUsd: number;
+  modelId: string;
+  runId: string;
+  day: Budget & { date: string; source: string };
+  dayInFlightUsd: number;
+}): string {
+  const { estimateUsd, modelId, runId, day, dayInFlightUsd: inFlight } = args;
+  const wouldSpendUsd = day.spentUsd + inFlight + estimateUsd;
+  return (
+    `model calls on ${day.date} (UTC) would spend ${usd(wouldSpendUsd)} (spent ${usd(day.spentUsd)}` +
+    `${inFlight > 0 ? ` + ${usd(inFlight)} in flight` : ''} + up to ${usd(estimateUsd)} for this call to ${modelId} in run ${runId})` +
+    ` against the daily budget of ${usd(day.limitUsd)} (budgets.dailyUsd in ${day.source})`
+  );
 }
 
 /** Dollars with enough digits to tell fractions of a cent apart. */

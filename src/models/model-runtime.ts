@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import type { Catalogue } from './catalogue';
 import { BreakerBoard } from './breaker-board';
 import { ModelBreakers } from './circuit-breakers';
-import { JsonlCostLedger, type CostLedger } from './cost-ledger';
+import { StoreCostLedger, type CostLedger } from './cost-ledger';
+import { storeLocation, storeOf } from '../store/store';
 import { createOllamaProvider } from './ollama-provider';
 import { createOpenAIProvider } from './openai-provider';
 import type { ModelProvider } from './provider-adapter';
@@ -62,9 +63,9 @@ export type ModelRuntime = {
 export type ModelRuntimeOptions = {
   catalogue: Catalogue;
   env?: Record<string, string | undefined>;
-  /** A ledger to use; otherwise a JSONL file under `<dataDir>/ledger/`. */
+  /** A ledger to use; otherwise the state store's (DATABASE_URL in `env`, else SQLite in `dataDir`). */
   ledger?: CostLedger;
-  /** TROUPE_DATA_DIR: holds the JSONL ledger and the breaker board (`models/breakers/`). */
+  /** TROUPE_DATA_DIR: holds the embedded state store and the breaker board (`models/breakers/`). */
   dataDir?: string;
   /** The token stream: Redis across machines (openTokenBus); this process and its siblings by default. */
   tokens?: TokenBus;
@@ -95,7 +96,7 @@ export function createModelRuntime({
     providers.set(entry.id, createOpenAIProvider({ id: entry.id, baseUrl: entry.baseUrl, apiKey }));
   }
   if (!ledger && !dataDir)
-    throw new Error('createModelRuntime needs a ledger or a dataDir for the JSONL ledger');
+    throw new Error('createModelRuntime needs a ledger or a dataDir for the state store');
   const board = dataDir ? new BreakerBoard(join(dataDir, 'models', 'breakers')) : undefined;
   const { halfOpenAfterMs } = catalogue.breaker;
   return {
@@ -107,7 +108,7 @@ export function createModelRuntime({
     }),
     board,
     health: new ProviderHealth(catalogue, providers, unconfigured, () => now().getTime()),
-    ledger: ledger ?? new JsonlCostLedger(join(dataDir ?? '.', 'ledger', 'model-calls.jsonl')),
+    ledger: ledger ?? new StoreCostLedger(storeOf(storeLocation(dataDir ?? '.', env))),
     inFlight: new InFlightSpend(),
     tokens,
     now,

@@ -7,6 +7,7 @@ import { loadAgentRegistry } from '../agents/registry';
 import { loadCatalogue } from '../models/catalogue-loader';
 import { loadToolSettings } from '../tools/tool-settings';
 import { createModelRuntime } from '../models/model-runtime';
+import { storeOf } from '../store/store';
 import { openTokenBus, processTokenBus } from '../models/token-stream';
 import { loadPoolsConfig, parsePools } from './pools';
 import { createTroupeWorkers } from './worker';
@@ -70,6 +71,9 @@ async function main() {
   });
   // Workflows write these; on a server without them every workflow task would fail.
   await ensureSearchAttributes(connection.operatorService, { namespace: config.TEMPORAL_NAMESPACE, address });
+  // Outcome records and the ledger: a store that cannot be opened is said at start.
+  const store = storeOf(config);
+  await store.query();
   const workers = await createTroupeWorkers({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
@@ -78,6 +82,7 @@ async function main() {
     dataConverter: await loadDataConverter(config.TROUPE_DATA_DIR),
     models,
     ...(agents && { agents }),
+    store,
     pools,
     sizes,
     tracing,

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { Client } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import { DiskBlobStore } from '../activities/blob-store';
+import { blobStoreFor } from '../activities/blob-store';
 import { createModelActivities } from '../activities/model-activities';
 import { createToolActivities } from '../activities/tool-activities';
 import { startWorkspaceSweeper, workspaceRetentionMs } from '../activities/workspace-retention';
@@ -13,7 +13,8 @@ import { createAgentActivities } from '../activities/agent-activities';
 import { createAgentChoiceActivities } from '../activities/agent-choice-activities';
 import { createChatActivities } from '../activities/chat-activities';
 import { createOutcomeActivities } from '../activities/outcome-activities';
-import { JsonlOutcomeStore, outcomeStorePath } from '../learning/outcome-store';
+import { StoreOutcomeStore } from '../learning/outcome-store';
+import { storeLocation, storeOf, type TroupeStore } from '../store/store';
 import { AgentStatusBoard } from '../agents/agent-status';
 import type { AgentRegistry } from '../agents/registry';
 import { agentsQueue, toolsQueue } from '../engine/task-queues';
@@ -37,6 +38,8 @@ export type TroupeWorkerOptions = {
   models?: ModelRuntime;
   /** The agent registry and tool settings; the agents pool needs them. */
   agents?: { registry: AgentRegistry; tools?: ToolSettings };
+  /** The state store (outcome records); default: DATABASE_URL, else SQLite in `dataDir`. */
+  store?: TroupeStore;
   /** Which pools this process serves: all of them by default. */
   pools?: PoolName[];
   sizes?: PoolsConfig;
@@ -65,12 +68,14 @@ export async function createTroupeWorkers({
   workflowBundle,
   models,
   agents,
+  store = storeOf(storeLocation(dataDir)),
   pools = allPools,
   sizes = { pools: {} },
   tracing = currentTracing(),
 }: TroupeWorkerOptions): Promise<TroupeWorkers> {
-  // One store for every pool: model answers, tool outputs and GET /api/blobs share <dataDir>/blobs.
-  const blobs = new DiskBlobStore(join(dataDir, 'blobs'));
+  // One store for every pool: model answers, tool outputs and GET /api/blobs share it (<dataDir>/blobs or PostgreSQL).
+  const blobs = blobStoreFor(storeLocation(dataDir));
+  const outcomes = new StoreOutcomeStore(store);
   const modelActivities = models && createModelActivities({ runtime: models, blobs });
   const workers: Worker[] = [];
   const sweepers: { stop(): void }[] = [];
@@ -95,7 +100,7 @@ export async function createTroupeWorkers({
         ...(size?.cachedWorkflows && { maxCachedWorkflows: size.cachedWorkflows }),
         activities: {
           ...(modelActivities && { planModelRoute: modelActivities.planModelRoute }),
-          ...createOutcomeActivities({ store: new JsonlOutcomeStore(outcomeStorePath(dataDir)) }),
+          ...createOutcomeActivities({ store: outcomes }),
         },
       }),
     );
@@ -132,11 +137,8 @@ export async function createTroupeWorkers({
             ...(agents.tools && { tools: agents.tools }),
             status,
           }),
-          // agent: auto chooses here, where the registry is; the outcome records are the orchestration pool's file.
-          ...createAgentChoiceActivities({
-            registry: agents.registry,
-            store: new JsonlOutcomeStore(outcomeStorePath(dataDir)),
-          }),
+          // agent: auto chooses here, where the registry is, from the outcome records the orchestration pool writes.
+          ...createAgentChoiceActivities({ registry: agents.registry, store: outcomes }),
           // Chat turns are agent work too: the same pool, registry, tools and status board.
           ...createChatActivities({
             runtime: models,

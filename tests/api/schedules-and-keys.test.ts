@@ -2,6 +2,8 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { readFile } from 'node:fs/promises';
 import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashKey } from '../../src/api/api-keys';
+import { sqliteStorePath } from '../../src/store/store';
 import { startApiServerForTest, waitUntil, type Api } from '../helpers/harness';
 import { startStack, type Stack } from '../helpers/stack';
 
@@ -159,8 +161,13 @@ describe('API keys', () => {
       expect(admin).toMatch(/^troupe_[A-Za-z0-9_-]{43}$/);
       expect(secured.lines.join('\n')).not.toContain(admin);
       expect(secured.lines.join('\n')).toContain('made the local admin key');
-      const stored = await readFile(`${secured.config.TROUPE_DATA_DIR}/api-keys.json`, 'utf8');
-      expect(stored).not.toContain(admin);
+      // The state store (SQLite here, its WAL too) holds the key's hash, never the key.
+      const db = sqliteStorePath(secured.config.TROUPE_DATA_DIR);
+      const stored = (
+        await Promise.all([db, `${db}-wal`].map((path) => readFile(path).catch(() => Buffer.alloc(0))))
+      ).map((bytes) => bytes.toString('latin1'));
+      expect(stored.join('')).toContain(hashKey(admin));
+      expect(stored.join('')).not.toContain(admin);
 
       const anonymous = await request(secured.baseUrl, 'GET', '/api/runs');
       expect(anonymous.status).toBe(401);

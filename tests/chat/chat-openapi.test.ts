@@ -6,6 +6,7 @@ import { chatRoutes } from '../../src/api/chat-routes';
 import { openApiDocument } from '../../src/api/openapi';
 import { SpecStore } from '../../src/api/spec-store';
 import { Config } from '../../src/config';
+import { storeOf } from '../../src/store/store';
 
 type Layer = { route?: { path: string; methods: Record<string, boolean> } };
 
@@ -16,7 +17,7 @@ async function expressChatRoutes(): Promise<string[]> {
     // A lazy client: building the router talks to no server.
     client: new Client(),
     config,
-    specs: new SpecStore(config.TROUPE_DATA_DIR),
+    specs: new SpecStore(storeOf(config)),
     agents: await loadAgentRegistry(),
     mayAdmin: () => Promise.resolve(false),
   });

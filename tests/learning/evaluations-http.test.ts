@@ -1,8 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { EvaluationsResponse } from '../../src/api/evaluations-routes';
 import { StartRunResponse } from '../../src/api/runs-routes';
-import { outcomeStorePath } from '../../src/learning/outcome-store';
+import { storeOf } from '../../src/store/store';
 import { postJson, waitForRunEnded, type Api } from '../helpers/harness';
 import { startStack, type Stack } from '../helpers/stack';
 
@@ -52,12 +51,10 @@ it('grades every run, builds a baseline from earlier runs, and flags a slow run 
   const slow = await runOnce('3');
 
   // One record per run and step, however often the activity ran.
-  const lines = (await readFile(outcomeStorePath(api.config.TROUPE_DATA_DIR), 'utf8')).trim().split('\n');
-  const keys = lines.map((line) => {
-    const r = JSON.parse(line) as { runId: string; stepId: string };
-    return `${r.runId}/${r.stepId}`;
-  });
-  expect(new Set(keys).size).toBe(14);
+  const db = await storeOf(api.config).query();
+  const rows = await db.selectFrom('outcomes').select(['run_id', 'step_id']).execute();
+  expect(rows).toHaveLength(14);
+  expect(new Set(rows.map((r) => `${r.run_id}/${r.step_id}`)).size).toBe(14);
 
   const { status, text } = await getText('/api/evaluations?spec=paced');
   expect(status).toBe(200);

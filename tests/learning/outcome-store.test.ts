@@ -1,9 +1,14 @@
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createOutcomeActivities } from '../../src/activities/outcome-activities';
-import { JsonlOutcomeStore } from '../../src/learning/outcome-store';
+import { StoreOutcomeStore } from '../../src/learning/outcome-store';
+import { TroupeStore } from '../../src/store/store';
+
+/** A state store of its own (SQLite) in a fresh folder. */
+const freshStore = async () =>
+  new TroupeStore({ TROUPE_DATA_DIR: await mkdtemp(join(tmpdir(), 'troupe-outcomes-')) });
 
 const step = {
   stepId: 'work',
@@ -18,8 +23,8 @@ const step = {
 
 describe('outcome records', () => {
   it('writes one record per run and step however often the activity is retried', async () => {
-    const path = join(await mkdtemp(join(tmpdir(), 'troupe-outcomes-')), 'outcomes.jsonl');
-    const store = new JsonlOutcomeStore(path);
+    const state = await freshStore();
+    const store = new StoreOutcomeStore(state);
     const activities = createOutcomeActivities({ store });
     const recordOutcomes = (input: Parameters<typeof activities.recordOutcomes>[0]) =>
       activities.recordOutcomes(input);
@@ -30,7 +35,8 @@ describe('outcome records', () => {
     };
     await recordOutcomes(input);
     await recordOutcomes(input);
-    expect((await readFile(path, 'utf8')).trim().split('\n')).toHaveLength(2);
+    const db = await state.query();
+    expect(await db.selectFrom('outcomes').selectAll().execute()).toHaveLength(2);
     const [work, check] = await store
       .list()
       .then((all) => [all.find((r) => r.stepId === 'work'), all.find((r) => r.stepId === 'check')]);
@@ -49,7 +55,7 @@ describe('outcome records', () => {
   });
 
   it('refuses a malformed input naming the field', async () => {
-    const store = new JsonlOutcomeStore(join(await mkdtemp(join(tmpdir(), 'troupe-outcomes-')), 'o.jsonl'));
+    const store = new StoreOutcomeStore(await freshStore());
     const activities = createOutcomeActivities({ store });
     const recordOutcomes = (input: Parameters<typeof activities.recordOutcomes>[0]) =>
       activities.recordOutcomes(input);

@@ -8,7 +8,8 @@ import { stringify } from 'yaml';
 import type { CatalogueFileInput } from '../../src/models/catalogue';
 import type { Config } from '../../src/config';
 import { loadCatalogue, parseCatalogue } from '../../src/models/catalogue-loader';
-import { JsonlCostLedger } from '../../src/models/cost-ledger';
+import { StoreCostLedger } from '../../src/models/cost-ledger';
+import { storeOf } from '../../src/store/store';
 import { createModelRuntime, type ModelRuntime } from '../../src/models/model-runtime';
 import type { FakeModelServer } from '../../src/fake-models/server';
 
@@ -76,9 +77,9 @@ export function fakeCatalogue(
 /** The fake server's script entries for the models of fakeCatalogue, so the health probes list them. */
 export const fakeModels = { 'local-coder': {}, 'cloud-mini': {}, 'cloud-big': {} };
 
-export type TestRuntime = { runtime: ModelRuntime; ledger: JsonlCostLedger; dataDir: string };
+export type TestRuntime = { runtime: ModelRuntime; ledger: StoreCostLedger; dataDir: string };
 
-/** A real runtime on a real JSONL ledger in a fresh folder. */
+/** A real runtime on a real ledger: the state store (SQLite) in a fresh folder. */
 export async function testRuntime(
   fake: Pick<FakeModelServer, 'url' | 'openaiUrl'>,
   overrides: Partial<CatalogueFileInput> = {},
@@ -91,7 +92,7 @@ export async function testRuntime(
     env,
     ...(options.taskQueuePrefix && { taskQueuePrefix: options.taskQueuePrefix }),
   });
-  const ledger = new JsonlCostLedger(join(dataDir, 'ledger', 'model-calls.jsonl'));
+  const ledger = new StoreCostLedger(storeOf({ TROUPE_DATA_DIR: dataDir }));
   return { runtime: createModelRuntime({ catalogue, env, ledger }), ledger, dataDir };
 }
 
