@@ -14,7 +14,7 @@ import { loadPayloadKeys } from './codec/payload-keys';
 import { loadConfig, temporalUiUrl } from './config';
 import { startDemoModels, wantsDemo } from './fake-models/demo';
 import { isTokenMessage, TOKEN_IPC_ENV } from './models/token-stream';
-import { storeOf } from './store/store';
+import { ensureClusterStateDatabase, storeOf } from './store/store';
 import { sandboxStartNote } from './tools/sandbox';
 import { StatusFileWriter, statusFilePath } from './status-files';
 import { defaultRestartPolicy, RestartTracker } from './supervisor/restart-policy';
@@ -152,6 +152,14 @@ async function main() {
   statusWriter = new StatusFileWriter<SupervisorStatus>(statusDir, statusFilePath(statusDir), 'supervisor');
   // The local key for the CLI, and a one-time link that signs a browser in to the UI (as Jupyter does).
   const authOn = loadApiConfig().TROUPE_AUTH !== AuthMode.Off;
+  const cluster = wantsCluster();
+  if (cluster && config.TEMPORAL_ADDRESS) throw new Error(clusterWithAddressError);
+  const clusterSettings = cluster ? loadClusterConfig() : undefined;
+  // Cluster mode keeps Troupe's own state in PostgreSQL too, beside Temporal's, unless told where.
+  if (clusterSettings && !config.DATABASE_URL) {
+    config.DATABASE_URL = await ensureClusterStateDatabase(clusterSettings.databases);
+    process.env.DATABASE_URL = config.DATABASE_URL;
+  }
   // The state store is migrated (and older files imported) here, once, before the parts open it.
   const store = storeOf(config);
   await store.query();
@@ -159,15 +167,13 @@ async function main() {
   if (authOn) await ensureLocalKey(new ApiKeyStore(store), config.TROUPE_DATA_DIR);
   const loginToken = authOn ? await createLoginToken(config.TROUPE_DATA_DIR, { fresh: true }) : undefined;
 
-  const cluster = wantsCluster();
   let address = config.TEMPORAL_ADDRESS;
   let temporalWeb: string | undefined;
   let redisUrl = config.REDIS_URL;
   let workersPerPool = 1;
   let apiProcesses = 1;
-  if (cluster) {
-    if (address) throw new Error(clusterWithAddressError);
-    const settings = loadClusterConfig();
+  if (clusterSettings) {
+    const settings = clusterSettings;
     ({ redisUrl, workersPerPool, apiProcesses } = settings);
     for (let i = 1; i < apiProcesses; i++) await assertPortFree(config.PORT + i, config.HOST, 'PORT');
     await checkRedis(settings.redisUrl);

@@ -210,3 +210,39 @@ export async function closeStores(): Promise<void> {
   shared.clear();
   await Promise.all(stores.map((store) => store.close()));
 }
+
+/**
+ * Cluster mode's default for Troupe's own state: a database `<temporal database>_troupe` on the
+ * PostgreSQL server that holds Temporal's, created when missing. Answers its URL.
+ */
+export async function ensureClusterStateDatabase(server: {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  database: string;
+}): Promise<string> {
+  const name = `${server.database}_troupe`;
+  const auth = `${encodeURIComponent(server.user)}${server.password ? `:${encodeURIComponent(server.password)}` : ''}`;
+  const host = server.host.includes(':') ? `[${server.host}]` : server.host;
+  const url = (database: string) => `postgres://${auth}@${host}:${server.port}/${database}`;
+  const client = new pg.Client({ connectionString: url('postgres') });
+  try {
+    await client.connect();
+    const found = await client.query('select 1 from pg_database where datname = $1', [name]);
+    // The name is checked (lower-case letters, digits and _) by TEMPORAL_DATABASE_URL's parser.
+    if (found.rowCount === 0) await client.query(`create database ${name}`).catch(ignoreDuplicateDatabase);
+  } catch (err) {
+    throw new Error(
+      `could not create Troupe's state database ${name} on ${server.host}:${server.port}: ${(err as Error).message}`,
+    );
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+  return url(name);
+}
+
+/** Another process created it first: as good. */
+function ignoreDuplicateDatabase(err: unknown): void {
+  if ((err as { code?: string }).code !== '42P04') throw err;
+}

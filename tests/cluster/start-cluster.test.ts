@@ -157,6 +157,10 @@ afterAll(async () => {
   await stopCluster();
   await fake?.close();
   if (paths) await dropDatabases(databases, paths);
+  // Troupe's own state database, beside Temporal's.
+  await run('dropdb', ['-h', '127.0.0.1', '-U', 'postgres', '--if-exists', `${database}_troupe`]).catch(
+    () => undefined,
+  );
 }, 120_000);
 
 let helloRunId: string;
@@ -218,10 +222,23 @@ it('runs fix-and-test.yaml to completion with the agents against the scripted mo
   expect(result.status, result.error).toBe('completed');
   expect(result.steps.every((step) => step.status === 'completed')).toBe(true);
   expect((await workflowList()).map((w) => w.execution.workflowId)).toContain(runId);
+  // Troupe's own state is in PostgreSQL too: the model calls' ledger lines, in `<database>_troupe`.
+  expect(output).toContain(`store: Troupe's state in PostgreSQL at 127.0.0.1:5432/${database}_troupe`);
+  expect(
+    Number(await psql(`${database}_troupe`, `select count(*) from model_calls where run_id = '${runId}'`)),
+  ).toBeGreaterThan(0);
 }, 300_000);
 
-it('keeps the runs when everything is stopped and started again', async () => {
+it('keeps the runs, the saved specs and the ledger when everything is stopped and started again', async () => {
   requireBuild();
+  const saved = await postJson(`${apiUrls[0]}/api/specs`, { spec: await readExample('hello.yaml') });
+  expect(saved.status, JSON.stringify(saved.body)).toBe(201);
+  const tables = await psql(
+    `${database}_troupe`,
+    "select string_agg(table_name, ',' order by table_name) from information_schema.tables where table_schema = 'public' and table_name in ('api_keys', 'specs', 'model_calls', 'budget_holds', 'outcomes', 'blobs')",
+  );
+  expect(tables).toBe('api_keys,blobs,budget_holds,model_calls,outcomes,specs');
+  const ledgerLines = await psql(`${database}_troupe`, 'select count(*) from model_calls');
   await stopCluster();
   await startCluster();
   expect(output).toContain(`${database}: up to date, schema`);
@@ -230,4 +247,9 @@ it('keeps the runs when everything is stopped and started again', async () => {
   expect(hello.status).toBe('completed');
   expect(hello.output).toBe('Hello, cluster! (15 characters)');
   expect((await workflowList()).map((w) => w.execution.workflowId)).toContain(helloRunId);
+  // Read through the other API process, after the restart.
+  const spec = await fetch(`${apiUrls[1]}/api/specs/hello`);
+  expect(spec.status).toBe(200);
+  expect(await psql(`${database}_troupe`, 'select count(*) from model_calls')).toBe(ledgerLines);
+  expect(Number(ledgerLines)).toBeGreaterThan(0);
 }, 480_000);
