@@ -13,7 +13,7 @@ const serial = [
   'tests/engine-size.test.ts',
   'tests/chat/{chat-crash,demo}.test.ts',
   'tests/api/live-updates.test.ts',
-  'tests/cluster/start-cluster.test.ts',
+  'tests/cluster/{start-cluster,cluster-faults}.test.ts',
 ];
 
 const node = {
