@@ -20,6 +20,10 @@ export const Config = z.object({
   TROUPE_LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
   /** With it, Socket.IO rooms span every API process, and model tokens reach them from any worker. */
   REDIS_URL: z.url().optional(),
+  /** With REDIS_URL, agent status, breakers and worker slots are kept under `<prefix>:<kind>:<host>-<pid>`. */
+  TROUPE_STATUS_KEY_PREFIX: z.string().min(1).default('troupe:status'),
+  /** How long a process's status entry in Redis outlives its last renewal (it renews every third of this). */
+  TROUPE_STATUS_TTL_MS: z.coerce.number().int().min(300).default(15_000),
 });
 export type Config = z.infer<typeof Config>;
 

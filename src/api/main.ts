@@ -20,7 +20,11 @@ async function main() {
   await ensureSearchAttributes(connection.operatorService, { namespace: config.TEMPORAL_NAMESPACE, address });
   const dataConverter = await loadDataConverter(config.TROUPE_DATA_DIR);
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter });
-  const models = createModelRuntime({ catalogue: loadCatalogue(), dataDir: config.TROUPE_DATA_DIR });
+  const models = createModelRuntime({
+    catalogue: loadCatalogue(),
+    dataDir: config.TROUPE_DATA_DIR,
+    status: config,
+  });
   const agents = await loadAgentRegistry();
   const server = await startApiServer({ client, config, api, models, agents, rpcs });
   console.log(`api: listening on http://${config.HOST}:${config.PORT}`);

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { Catalogue } from './catalogue';
+import { StatusKind, statusStore, type StatusSettings } from '../status-board';
 import { BreakerBoard } from './breaker-board';
 import { ModelBreakers } from './circuit-breakers';
 import { JsonlCostLedger, type CostLedger } from './cost-ledger';
@@ -66,6 +67,8 @@ export type ModelRuntimeOptions = {
   ledger?: CostLedger;
   /** TROUPE_DATA_DIR: holds the JSONL ledger and the breaker board (`models/breakers/`). */
   dataDir?: string;
+  /** Where the breaker board lives: Redis with REDIS_URL, else `dataDir`'s files (the default). */
+  status?: StatusSettings;
   /** The token stream: Redis across machines (openTokenBus); this process and its siblings by default. */
   tokens?: TokenBus;
   now?: () => Date;
@@ -77,6 +80,7 @@ export function createModelRuntime({
   env = process.env,
   ledger,
   dataDir,
+  status,
   tokens = processTokenBus(),
   now = () => new Date(),
 }: ModelRuntimeOptions): ModelRuntime {
@@ -96,7 +100,8 @@ export function createModelRuntime({
   }
   if (!ledger && !dataDir)
     throw new Error('createModelRuntime needs a ledger or a dataDir for the JSONL ledger');
-  const board = dataDir ? new BreakerBoard(join(dataDir, 'models', 'breakers')) : undefined;
+  const boardAt = status ?? (dataDir !== undefined ? { TROUPE_DATA_DIR: dataDir } : undefined);
+  const board = boardAt && new BreakerBoard(statusStore(StatusKind.Breakers, boardAt));
   const { halfOpenAfterMs } = catalogue.breaker;
   return {
     catalogue,

@@ -19,6 +19,7 @@ import type { AgentRegistry } from '../agents/registry';
 import { agentsQueue, toolsQueue } from '../engine/task-queues';
 import type { ToolSettings } from '../tools/tool-kit';
 import { allPools, PoolName, type PoolsConfig } from './pools';
+import { StatusKind, statusStore, type StatusSettings } from '../status-board';
 import { publishWorkerSlots } from './worker-slots';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
@@ -39,6 +40,8 @@ export type TroupeWorkerOptions = {
   /** Which pools this process serves: all of them by default. */
   pools?: PoolName[];
   sizes?: PoolsConfig;
+  /** Where agent status and worker slots are published: Redis with REDIS_URL, else `dataDir`'s files. */
+  status?: StatusSettings;
 };
 
 export type TroupeWorkers = {
@@ -64,6 +67,7 @@ export async function createTroupeWorkers({
   agents,
   pools = allPools,
   sizes = { pools: {} },
+  status: statusSettings = { TROUPE_DATA_DIR: dataDir },
 }: TroupeWorkerOptions): Promise<TroupeWorkers> {
   // One store for every pool: model answers, tool outputs and GET /api/blobs share <dataDir>/blobs.
   const blobs = new DiskBlobStore(join(dataDir, 'blobs'));
@@ -113,7 +117,7 @@ export async function createTroupeWorkers({
   }
   if (pools.includes(PoolName.Agents) && models && agents) {
     const size = sizes.pools[PoolName.Agents];
-    const status = new AgentStatusBoard(join(dataDir, 'agents', 'status'));
+    const status = new AgentStatusBoard(statusStore(StatusKind.Agents, statusSettings));
     workers.push(
       await Worker.create({
         ...base,
@@ -171,8 +175,8 @@ export async function createTroupeWorkers({
     served,
     shutdown,
     run: async () => {
-      // The API reads the slots from the data dir for /metrics.
-      const slots = publishWorkerSlots(join(dataDir, 'workers', 'status'), served, workers);
+      // The API reads the slots from the status store for /metrics and /api/agents.
+      const slots = publishWorkerSlots(statusStore(StatusKind.Workers, statusSettings), served, workers);
       await Promise.all(
         workers.map((worker) =>
           worker.run().catch((err: unknown) => {
