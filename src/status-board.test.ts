@@ -35,13 +35,11 @@ afterEach(async () => {
       if (keys.length > 0) await client.del(keys);
   }
 });
-afterAll(async () => {
-  await raw?.close();
-});
+afterAll(() => raw?.close());
 
 const stores: [string, () => Promise<StatusStore>][] = [
   ['files', async () => new FileStatusStore(await mkdtemp(join(tmpdir(), 'troupe-status-')))],
-  ['redis', async () => new RedisStatusStore(REDIS_URL, StatusKind.Agents, freshPrefix(), 15_000)],
+  ['redis', () => Promise.resolve(new RedisStatusStore(REDIS_URL, StatusKind.Agents, freshPrefix(), 15_000))],
 ];
 
 describe.each(stores)('the %s status store', (backend, make) => {

@@ -1,8 +1,7 @@
-import { StatusKind, statusStore } from '../status-board';
-import { join } from 'node:path';
 import { createServer, type Server } from 'node:http';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
+import { StatusKind, statusStore } from '../status-board';
 import type { ModelRuntime } from '../models/model-runtime';
 import type { ApiConfig } from './api-config';
 import { ApiKeyStore, ensureLocalKey, localKeyFile } from './api-keys';
