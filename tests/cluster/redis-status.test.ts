@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -100,3 +101,57 @@ it('shows worker processes that share only Redis in /api/agents and /metrics, an
   expect((await processes()).processes.map(({ pid }) => pid)).toEqual([agents.pid]);
   expect(await workerProcesses()).toEqual({ agents: 1 });
 }, 180_000);
+
+it('answers /api/agents and /metrics while Redis is away, saying the status could not be read', async () => {
+  // A TCP proxy to Redis that the test can cut, as an outage looks to the API.
+  const sockets = new Set<Socket>();
+  const proxy = createServer((inbound) => {
+    const outbound = connect(6379, '127.0.0.1');
+    for (const socket of [inbound, outbound]) {
+      sockets.add(socket);
+      socket.on('error', () => undefined);
+      socket.on('close', () => sockets.delete(socket));
+    }
+    inbound.pipe(outbound).pipe(inbound);
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  const { port } = proxy.address() as AddressInfo;
+  const cut = await startApiServerForTest(env, 'redis status outage', {
+    apiEnv: { ...statusEnv, REDIS_URL: `redis://127.0.0.1:${port}` },
+    agents: await loadAgentRegistry(),
+  });
+  try {
+    const before = await fetch(`${cut.baseUrl}/api/agents`);
+    expect(before.status).toBe(200);
+    expect(((await before.json()) as { statusErrors?: string[] }).statusErrors).toBeUndefined();
+
+    proxy.close();
+    for (const socket of sockets) socket.destroy();
+    const during = await fetch(`${cut.baseUrl}/api/agents`);
+    expect(during.status).toBe(200);
+    const body = (await during.json()) as {
+      agents: unknown[];
+      statusErrors?: string[];
+      processes: unknown[];
+    };
+    expect(body.agents.length).toBeGreaterThan(0);
+    expect(body.processes).toEqual([]);
+    expect(body.statusErrors?.join(' ')).toMatch(/status from Redis is unavailable/);
+    const metrics = await fetch(`${cut.baseUrl}/metrics`);
+    expect(metrics.status).toBe(200);
+    expect(await metrics.text()).toMatch(/^troupe_status_store_up\{store="redis"\} 0$/m);
+
+    // Redis back: the status store reconnects and the answer no longer reports an error.
+    await new Promise<void>((resolve) => proxy.listen(port, '127.0.0.1', resolve));
+    await waitUntil(
+      async () =>
+        ((await (await fetch(`${cut.baseUrl}/api/agents`)).json()) as { statusErrors?: string[] })
+          .statusErrors === undefined,
+      { timeoutMs: 20_000, everyMs: 250, what: 'the status store to reconnect' },
+    );
+  } finally {
+    await cut.close().catch(() => undefined);
+    proxy.close();
+    for (const socket of sockets) socket.destroy();
+  }
+}, 60_000);
