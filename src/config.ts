@@ -34,6 +34,10 @@ export const Config = z.object({
     .regex(/^postgres(ql)?:\/\/\S+$/, 'expected postgres://user[:password]@host[:port]/database')
     .optional()
     .or(z.literal('').transform(() => undefined)),
+  /** With REDIS_URL, agent status, breakers and worker slots are kept under `<prefix>:<kind>:<host>-<pid>`. */
+  TROUPE_STATUS_KEY_PREFIX: z.string().min(1).default('troupe:status'),
+  /** How long a process's status entry in Redis outlives its last renewal (it renews every third of this). */
+  TROUPE_STATUS_TTL_MS: z.coerce.number().int().min(300).default(15_000),
 });
 export type Config = z.infer<typeof Config>;
 

@@ -302,7 +302,9 @@ export const createChatActivities = ({ runtime, registry, workspaces, tools, sta
     },
 
     chooseChatAgent: async ({ text, outcomes }: { text: string; outcomes: Record<string, boolean[]> }) => {
-      const load = await readAgentStatus(join(workspaces.dataDir, 'agents', 'status')).catch(() => ({}));
+      const load = await readAgentStatus(status?.store ?? join(workspaces.dataDir, 'agents', 'status')).catch(
+        () => ({}),
+      );
       const candidates = [...registry.agents.values()].map((agent) => {
         const summary = (
           load as Record<string, { current: unknown[]; successRate?: number; finished: number }>

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { isLive, readStatusFiles, StatusFileWriter, statusFilePath } from '../status-files';
+import { asStatusStore, type StatusStore, type StatusWriter } from '../status-board';
 
 export const AgentState = { Busy: 'busy', Idle: 'idle' } as const;
 export type AgentState = (typeof AgentState)[keyof typeof AgentState];
@@ -36,18 +36,21 @@ export type AgentSummary = {
 
 /**
  * Agents run in worker processes; the API runs elsewhere. Each process publishes what its agents
- * are doing to `<dataDir>/agents/status/<host>-<pid>.json` (as the breaker board does), and the API
- * merges the files of live processes.
+ * are doing to the status store (Redis with REDIS_URL, else `<dataDir>/agents/status/<host>-<pid>.json`,
+ * as the breaker board does), and the API merges the entries of live processes.
  */
 export class AgentStatusBoard {
   private readonly agents = new Map<string, AgentStats>();
-  private readonly writer: StatusFileWriter<AgentStatusFile>;
+  private readonly writer: StatusWriter<AgentStatusFile>;
+  /** Where this board publishes, for readers in the same process (chat's choice of agent). */
+  readonly store: StatusStore;
 
   constructor(
-    dir: string,
+    where: string | StatusStore,
     private readonly self = { host: hostname(), pid: process.pid },
   ) {
-    this.writer = new StatusFileWriter(dir, statusFilePath(dir, self), 'agents');
+    this.store = asStatusStore(where);
+    this.writer = this.store.writer('agents', self);
   }
 
   /** Marks the agent busy on a step; the returned function records how the step ended. */
@@ -94,11 +97,22 @@ export class AgentStatusBoard {
   }
 }
 
-/** Merges every live worker's status file into one summary per agent. */
-export async function readAgentStatus(dir: string): Promise<Record<string, AgentSummary>> {
+/** Merges every worker's status entry into one summary per agent (a gone process's steps are not current). */
+export async function readAgentStatus(where: string | StatusStore): Promise<Record<string, AgentSummary>> {
+  return (await readAgentStatusFrom(where)).agents;
+}
+
+/** The summaries, and why the store could not be read (when it could not). */
+export async function readAgentStatusFrom(
+  where: string | StatusStore,
+): Promise<{ agents: Record<string, AgentSummary>; error?: string }> {
+  const read = await asStatusStore(where).read(AgentStatusFile);
   const merged = new Map<string, { current: AgentStats['current']; recent: AgentStats['recent'] }>();
-  for (const file of await readStatusFiles(dir, AgentStatusFile)) {
-    const live = isLive(file);
+  const files = [
+    ...read.live.map((file) => ({ file, live: true })),
+    ...read.stale.map((file) => ({ file, live: false })),
+  ];
+  for (const { file, live } of files) {
     for (const [agent, stats] of Object.entries(file.agents)) {
       const into = merged.get(agent) ?? { current: [], recent: [] };
       if (live) into.current.push(...stats.current);
@@ -106,7 +120,8 @@ export async function readAgentStatus(dir: string): Promise<Record<string, Agent
       merged.set(agent, into);
     }
   }
-  return Object.fromEntries([...merged].map(([agent, stats]) => [agent, summarise(stats)]));
+  const agents = Object.fromEntries([...merged].map(([agent, stats]) => [agent, summarise(stats)]));
+  return { agents, ...(read.error !== undefined && { error: read.error }) };
 }
 
 /** Pure: the numbers the API shows, from the raw recent list. */

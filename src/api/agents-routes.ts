@@ -1,9 +1,11 @@
-import { basename, isAbsolute, join, relative } from 'node:path';
+import { basename, isAbsolute, relative } from 'node:path';
 import type { Client } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { Router } from 'express';
-import { readAgentStatus, summarise } from '../agents/agent-status';
+import { readAgentStatusFrom, summarise } from '../agents/agent-status';
 import type { AgentRegistry } from '../agents/registry';
+import { StatusKind, statusStore, type StatusSettings } from '../status-board';
+import { readWorkerSlots } from '../workers/worker-slots';
 
 export type QueueDepth = { taskQueue: string; backlog: number | undefined; pollers: number; error?: string };
 
@@ -29,28 +31,38 @@ export async function describeQueueDepth(client: Client, taskQueue: string): Pro
 
 /**
  * GET /api/agents: every registered agent with what the workers say it is doing (busy/idle, its
- * current steps, recent success rate, latency and cost) and the depth of the task queues agents run on.
+ * current steps, recent success rate, latency and cost), the depth of the task queues agents run on
+ * (Temporal's DescribeTaskQueue), and every live worker process wherever it runs (`processes`). The
+ * status comes from Redis with REDIS_URL, else from the status files; `statusErrors` says what could
+ * not be read, and the rest is still answered.
  */
 export function agentsRoutes({
   client,
   registry,
-  dataDir,
+  status: settings,
   taskQueues,
 }: {
   client: Client;
   registry: AgentRegistry;
-  dataDir: string;
+  status: StatusSettings;
   taskQueues: readonly string[];
 }): Router {
   const router = Router();
+  const agentStore = statusStore(StatusKind.Agents, settings);
+  const workerStore = statusStore(StatusKind.Workers, settings);
   router.get('/', async (_req, res) => {
-    const [status, queues] = await Promise.all([
-      readAgentStatus(join(dataDir, 'agents', 'status')),
+    const [{ agents: status, error: agentsError }, workers, queues] = await Promise.all([
+      readAgentStatusFrom(agentStore),
+      readWorkerSlots(workerStore),
       Promise.all(taskQueues.map((queue) => describeQueueDepth(client, queue))),
     ]);
+    const statusErrors = [...new Set([agentsError, workers.error].flatMap((e) => (e ? [e] : [])))];
     res.json({
       source: publicPath(registry.source),
+      statusStore: agentStore.backend,
+      ...(statusErrors.length > 0 && { statusErrors }),
       queues,
+      processes: workers.hosts,
       agents: [...registry.agents.values()].map((agent) => ({
         id: agent.id,
         description: agent.description,

@@ -1,7 +1,7 @@
-import { join } from 'node:path';
 import { createServer, type Server } from 'node:http';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
+import { StatusKind, statusStore } from '../status-board';
 import type { ModelRuntime } from '../models/model-runtime';
 import type { ApiConfig } from './api-config';
 import { ApiKeyStore, ensureLocalKey, localKeyFile } from './api-keys';
@@ -70,7 +70,7 @@ export async function startApiServer({
     maxSubscriptions: api.TROUPE_LIVE_MAX_SUBSCRIPTIONS,
     onStepChange: metrics.stepChanged,
     onClients: (count) => metrics.socketClients.set(count),
-    agentStatusDir: join(config.TROUPE_DATA_DIR, 'agents', 'status'),
+    agentStatusDir: statusStore(StatusKind.Agents, config),
     tokens,
   }).catch(async (err: unknown) => {
     await tokens.close();

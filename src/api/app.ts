@@ -215,9 +215,9 @@ export function createApp(options: AppOptions): express.Express {
   app.use('/api/keys', admin, keysRoutes({ keys: auth.keys }));
   if (models) app.use('/api/models', read, modelsRoutes({ runtime: models }));
   if (agents) {
-    const { TROUPE_TASK_QUEUE: queue, TROUPE_DATA_DIR: dataDir } = config;
+    const queue = config.TROUPE_TASK_QUEUE;
     const taskQueues = [agentsQueue(queue), toolsQueue(queue)];
-    app.use('/api/agents', read, agentsRoutes({ client, registry: agents, dataDir, taskQueues }));
+    app.use('/api/agents', read, agentsRoutes({ client, registry: agents, status: config, taskQueues }));
   }
 
   const blobs = blobStoreFor(config);

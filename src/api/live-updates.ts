@@ -3,6 +3,7 @@ import type { Client } from '@temporalio/client';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Server, type Socket } from 'socket.io';
 import { readAgentStatus } from '../agents/agent-status';
+import type { StatusStore } from '../status-board';
 import type { RunSnapshot } from '../engine/run-snapshot';
 import type { TokenBus } from '../models/token-stream';
 import { connectRedis } from '../redis';
@@ -55,7 +56,8 @@ export async function attachLiveUpdates(
     onStepChange?: (status: string) => void;
     onClients?: (count: number) => void;
     /** Where workers publish agent status; with it, clients can follow the agents live. */
-    agentStatusDir?: string;
+    /** Where the workers publish agent status (the status store, or its directory). */
+    agentStatusDir?: string | StatusStore;
     /** Where model calls send their tokens; with it, clients see the text of running steps as it streams. */
     tokens?: TokenBus;
   },

@@ -28,7 +28,11 @@ async function main() {
     dataConverter,
     interceptors: tracingClientInterceptors(),
   });
-  const models = createModelRuntime({ catalogue: loadCatalogue(), dataDir: config.TROUPE_DATA_DIR });
+  const models = createModelRuntime({
+    catalogue: loadCatalogue(),
+    dataDir: config.TROUPE_DATA_DIR,
+    status: config,
+  });
   const agents = await loadAgentRegistry();
   // Keys, specs, the ledger: a store that cannot be opened is said at start, not on the first request.
   await storeOf(config).query();

@@ -8,6 +8,7 @@ import { RunStatus } from '../engine/run-snapshot';
 import { StoreCostLedger } from '../models/cost-ledger';
 import { storeOf } from '../store/store';
 import { restartCounts } from '../supervisor/supervisor-status';
+import { StatusKind, statusStore } from '../status-board';
 import { readWorkerSlots, type SlotTotals } from '../workers/worker-slots';
 import { sumBy } from './analytics-routes';
 import { evaluations } from '../learning/evaluations';
@@ -27,7 +28,7 @@ export type ApiMetrics = {
 /**
  * Prometheus metrics on a registry of this app's own (not the global one, so tests can build several
  * apps). Run counts, model spend and worker slots are read at scrape time from Temporal, the cost
- * ledger and the workers' status files.
+ * ledger and the workers' status store.
  */
 export function createMetrics({
   client,
@@ -113,13 +114,24 @@ export function createMetrics({
       ).catch(() => undefined);
     },
   });
-  const slotsDir = join(config.TROUPE_DATA_DIR, 'workers', 'status');
+  const slotsStore = statusStore(StatusKind.Workers, config);
   let slotTotals: Promise<SlotTotals> | undefined;
   const bySlots = () =>
-    (slotTotals ??= readWorkerSlots(slotsDir).finally(() => setTimeout(() => (slotTotals = undefined), 250)));
+    (slotTotals ??= readWorkerSlots(slotsStore).finally(() =>
+      setTimeout(() => (slotTotals = undefined), 250),
+    ));
+  new Gauge({
+    name: 'troupe_status_store_up',
+    help: 'Whether the status store the workers publish to (Redis with REDIS_URL, else the data dir) could be read',
+    labelNames: ['store'],
+    registers: [registry],
+    async collect() {
+      this.set({ store: slotsStore.backend }, (await bySlots()).error === undefined ? 1 : 0);
+    },
+  });
   new Gauge({
     name: 'troupe_worker_slots',
-    help: "Task slots of the live worker processes' Temporal Workers, summed (from their status files in the data dir)",
+    help: "Task slots of the live worker processes' Temporal Workers, summed (from the status store)",
     labelNames: ['pool', 'task_queue', 'kind', 'state'],
     registers: [registry],
     async collect() {
@@ -133,7 +145,7 @@ export function createMetrics({
   });
   new Gauge({
     name: 'troupe_worker_processes',
-    help: 'Live worker processes serving each pool (from their status files in the data dir)',
+    help: 'Live worker processes serving each pool (from the status store: Redis with REDIS_URL, else files)',
     labelNames: ['pool'],
     registers: [registry],
     async collect() {

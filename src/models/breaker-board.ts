@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { isLive, readStatusFiles, StatusFileWriter, statusFilePath } from '../status-files';
+import { asStatusStore, type StatusStore, type StatusWriter } from '../status-board';
 import { BreakerState } from './router-policy';
 
 /** One worker process's breakers, as it last published them. */
@@ -28,18 +28,20 @@ export function worstBreakerState(a: BreakerState, b: BreakerState | undefined):
 
 /**
  * Breakers live in the worker processes that make the calls; the API runs elsewhere. Each process
- * publishes its breakers to a file under the data dir when one changes state, and the API reads them
- * all, so GET /api/models shows what the workers see. Files of processes that have exited on this
- * host are ignored.
+ * publishes its breakers to the status store (Redis with REDIS_URL, else a file under the data dir)
+ * when one changes state, and the API reads them all, so GET /api/models shows what the workers see.
+ * Entries of processes that have exited are ignored.
  */
 export class BreakerBoard {
-  private readonly writer: StatusFileWriter<BoardFile>;
+  private readonly writer: StatusWriter<BoardFile>;
+  private readonly store: StatusStore;
 
   constructor(
-    private readonly dir: string,
+    where: string | StatusStore,
     private readonly self = { host: hostname(), pid: process.pid },
   ) {
-    this.writer = new StatusFileWriter(dir, statusFilePath(dir, self), 'models');
+    this.store = asStatusStore(where);
+    this.writer = this.store.writer('models', self);
   }
 
   /** Writes this process's breakers; writes are queued so the last state always lands last. */
@@ -55,8 +57,7 @@ export class BreakerBoard {
   /** The worst state each model has in any live process, with open circuits past their wait read as half-open. */
   async read(now = Date.now()): Promise<Record<string, BreakerState>> {
     const merged: Record<string, BreakerState> = {};
-    for (const file of await readStatusFiles(this.dir, BoardFile)) {
-      if (!isLive(file)) continue;
+    for (const file of (await this.store.read(BoardFile)).live) {
       for (const [modelId, entry] of Object.entries(file.models)) {
         const state =
           entry.state === BreakerState.Open &&

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { Catalogue } from './catalogue';
+import { StatusKind, statusStore, type StatusSettings } from '../status-board';
 import { BreakerBoard } from './breaker-board';
 import { ModelBreakers } from './circuit-breakers';
 import { StoreCostLedger, type CostLedger } from './cost-ledger';
@@ -67,6 +68,8 @@ export type ModelRuntimeOptions = {
   ledger?: CostLedger;
   /** TROUPE_DATA_DIR: holds the embedded state store and the breaker board (`models/breakers/`). */
   dataDir?: string;
+  /** Where the breaker board lives: Redis with REDIS_URL, else `dataDir`'s files (the default). */
+  status?: StatusSettings;
   /** The token stream: Redis across machines (openTokenBus); this process and its siblings by default. */
   tokens?: TokenBus;
   now?: () => Date;
@@ -78,6 +81,7 @@ export function createModelRuntime({
   env = process.env,
   ledger,
   dataDir,
+  status,
   tokens = processTokenBus(),
   now = () => new Date(),
 }: ModelRuntimeOptions): ModelRuntime {
@@ -97,7 +101,8 @@ export function createModelRuntime({
   }
   if (!ledger && !dataDir)
     throw new Error('createModelRuntime needs a ledger or a dataDir for the state store');
-  const board = dataDir ? new BreakerBoard(join(dataDir, 'models', 'breakers')) : undefined;
+  const boardAt = status ?? (dataDir !== undefined ? { TROUPE_DATA_DIR: dataDir } : undefined);
+  const board = boardAt && new BreakerBoard(statusStore(StatusKind.Breakers, boardAt));
   const { halfOpenAfterMs } = catalogue.breaker;
   return {
     catalogue,

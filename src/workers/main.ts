@@ -56,6 +56,7 @@ async function main() {
   const models = createModelRuntime({
     catalogue: loadCatalogue(),
     dataDir: config.TROUPE_DATA_DIR,
+    status: config,
     // Tokens are a live view: without Redis the runs go on, and npm start still carries tokens over IPC.
     tokens: await openTokenBus(config.REDIS_URL).catch((err: Error) => {
       log.warn(`${err.message}; model tokens will not stream through Redis`);
@@ -79,6 +80,7 @@ async function main() {
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TROUPE_TASK_QUEUE,
     dataDir: config.TROUPE_DATA_DIR,
+    status: config,
     dataConverter: await loadDataConverter(config.TROUPE_DATA_DIR),
     models,
     ...(agents && { agents }),

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import type { Worker } from '@temporalio/worker';
 import { z } from 'zod';
-import { isLive, readStatusFiles, StatusFileWriter, statusFilePath } from '../status-files';
+import { asStatusStore, type StatusStore } from '../status-board';
 
 /** The kinds of task a Worker holds slots for, named as Temporal's task queue types are. */
 export const SlotKind = { Workflow: 'workflow', Activity: 'activity' } as const;
@@ -75,20 +75,17 @@ let publishers = 0;
 
 /**
  * Worker slots live in the worker processes; the API, which serves /metrics, runs elsewhere. So each
- * process rewrites `<dir>/<host>-<pid>-<n>.json` every second with its Workers' slots (n tells apart
- * several sets of workers in one process, as tests make), and deletes it on `stop()`.
+ * process rewrites its entry `<host>-<pid>-<n>` (a file in `dir`, or a Redis key) every second with
+ * its Workers' slots (n tells apart several sets of workers in one process, as tests make), and
+ * deletes it on `stop()`.
  */
 export function publishWorkerSlots(
-  dir: string,
+  where: string | StatusStore,
   served: { pool: string; taskQueues: string[] }[],
   workers: Pick<Worker, 'options' | 'getStatus'>[],
 ): { stop(): Promise<void> } {
   const self = { host: hostname(), pid: process.pid };
-  const writer = new StatusFileWriter<WorkerSlotsFile>(
-    dir,
-    statusFilePath(dir, self, `-${++publishers}`),
-    'workers',
-  );
+  const writer = asStatusStore(where).writer<WorkerSlotsFile>('workers', self, `-${++publishers}`);
   const pooled = workers.flatMap((worker) => {
     const pool = served.find(({ taskQueues }) => taskQueues.includes(worker.options.taskQueue))?.pool;
     return pool === undefined ? [] : [{ pool, worker }];
@@ -114,13 +111,26 @@ export function publishWorkerSlots(
 export type SlotTotals = {
   slots: { pool: string; taskQueue: string; kind: SlotKind; used: number; available: number | undefined }[];
   processes: Record<string, number>;
+  /** Each live worker process: where it runs, the pools it serves and when it last published. */
+  hosts: WorkerProcess[];
+  /** Why the store could not be read, when it could not: the totals are then what is known (nothing). */
+  error?: string;
 };
 
-/** Merges the files of live worker processes; corrupt, stale and dead processes' files are skipped. */
-export async function readWorkerSlots(dir: string, now = Date.now()): Promise<SlotTotals> {
-  const files = (await readStatusFiles(dir, WorkerSlotsFile)).filter((file) =>
-    isLive(file, { maxAgeMs: STALE_AFTER_MS, now }),
-  );
+export type WorkerProcess = { host: string; pid: number; pools: string[]; lastSeen: string };
+
+/** Merges the entries of live worker processes; corrupt, stale and dead processes' entries are skipped. */
+export async function readWorkerSlots(where: string | StatusStore, now = Date.now()): Promise<SlotTotals> {
+  const read = await asStatusStore(where).read(WorkerSlotsFile, { maxAgeMs: STALE_AFTER_MS, now });
+  const files = read.live;
+  const hosts = new Map<string, WorkerProcess>();
+  for (const file of files) {
+    const id = `${file.host}/${file.pid}`;
+    const into = hosts.get(id) ?? { host: file.host, pid: file.pid, pools: [], lastSeen: file.updatedAt };
+    into.pools = [...new Set([...into.pools, ...file.slots.map(({ pool }) => pool)])].sort();
+    if (file.updatedAt > into.lastSeen) into.lastSeen = file.updatedAt;
+    hosts.set(id, into);
+  }
   const slots = new Map<string, SlotTotals['slots'][number]>();
   const processes = new Map<string, Set<string>>();
   for (const file of files) {
@@ -136,5 +146,7 @@ export async function readWorkerSlots(dir: string, now = Date.now()): Promise<Sl
   return {
     slots: [...slots.values()],
     processes: Object.fromEntries([...processes].map(([pool, ids]) => [pool, ids.size])),
+    hosts: [...hosts.values()].sort((a, b) => a.host.localeCompare(b.host) || a.pid - b.pid),
+    ...(read.error !== undefined && { error: read.error }),
   };
 }

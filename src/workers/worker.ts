@@ -20,6 +20,7 @@ import type { AgentRegistry } from '../agents/registry';
 import { agentsQueue, toolsQueue } from '../engine/task-queues';
 import type { ToolSettings } from '../tools/tool-kit';
 import { allPools, PoolName, type PoolsConfig } from './pools';
+import { StatusKind, statusStore, type StatusSettings } from '../status-board';
 import { publishWorkerSlots } from './worker-slots';
 import { currentTracing, type Tracing, tracingWorkerOptions } from '../observability/tracing';
 
@@ -45,6 +46,8 @@ export type TroupeWorkerOptions = {
   sizes?: PoolsConfig;
   /** The process's tracing (src/observability/tracing.ts); its interceptors run either way. */
   tracing?: Tracing;
+  /** Where agent status and worker slots are published: Redis with REDIS_URL, else `dataDir`'s files. */
+  status?: StatusSettings;
 };
 
 export type TroupeWorkers = {
@@ -72,6 +75,7 @@ export async function createTroupeWorkers({
   pools = allPools,
   sizes = { pools: {} },
   tracing = currentTracing(),
+  status: statusSettings = { TROUPE_DATA_DIR: dataDir },
 }: TroupeWorkerOptions): Promise<TroupeWorkers> {
   // One store for every pool: model answers, tool outputs and GET /api/blobs share it (<dataDir>/blobs or PostgreSQL).
   const blobs = blobStoreFor(storeLocation(dataDir));
@@ -123,7 +127,7 @@ export async function createTroupeWorkers({
   }
   if (pools.includes(PoolName.Agents) && models && agents) {
     const size = sizes.pools[PoolName.Agents];
-    const status = new AgentStatusBoard(join(dataDir, 'agents', 'status'));
+    const status = new AgentStatusBoard(statusStore(StatusKind.Agents, statusSettings));
     workers.push(
       await Worker.create({
         ...base,
@@ -179,8 +183,8 @@ export async function createTroupeWorkers({
     served,
     shutdown,
     run: async () => {
-      // The API reads the slots from the data dir for /metrics.
-      const slots = publishWorkerSlots(join(dataDir, 'workers', 'status'), served, workers);
+      // The API reads the slots from the status store for /metrics and /api/agents.
+      const slots = publishWorkerSlots(statusStore(StatusKind.Workers, statusSettings), served, workers);
       await Promise.all(
         workers.map((worker) =>
           worker.run().catch((err: unknown) => {

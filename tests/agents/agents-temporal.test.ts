@@ -109,7 +109,15 @@ describe('agents on Temporal', () => {
       }),
     );
     const app = express();
-    app.use('/api/agents', agentsRoutes({ client: env.client, registry, dataDir, taskQueues: [queue] }));
+    app.use(
+      '/api/agents',
+      agentsRoutes({
+        client: env.client,
+        registry,
+        status: { TROUPE_DATA_DIR: dataDir },
+        taskQueues: [queue],
+      }),
+    );
     const server: Server = await new Promise((resolve) => {
       const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
     });
