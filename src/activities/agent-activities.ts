@@ -140,6 +140,8 @@ export const createAgentActivities = ({
           ...(pending && { pending, resume: progress }),
         };
       } catch (err) {
+        // The last progress reaches the heartbeat before the attempt fails, so the retry resumes from it.
+        await saving;
         await finish?.({ ok: false, costUsd: last.costUsd });
         throw err;
       } finally {
