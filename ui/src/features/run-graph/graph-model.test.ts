@@ -39,4 +39,26 @@ describe('the run graph model', () => {
     const planned = nodes.find((node) => node.id === 'c');
     expect(planned?.data.kind === 'step' && planned.data.planned).toBe(true);
   });
+
+  it('lays 500 steps out in layers, each below what it depends on, none overlapping, in milliseconds', () => {
+    const big = Array.from({ length: 500 }, (_, index) => ({
+      id: `s${index}`,
+      kind: 'tool',
+      tool: 'noop',
+      dependsOn: index < 10 ? [] : [`s${index - 10}`, ...(index % 10 ? [`s${index - 11}`] : [])],
+    })) as unknown as SpecStep[];
+    const { nodes, edges } = buildGraph('r', big, undefined);
+    const began = performance.now();
+    const positions = layoutPositions(nodes, edges);
+    expect(performance.now() - began).toBeLessThan(200);
+    for (const edge of edges) {
+      expect(positions.get(edge.target)!.y).toBeGreaterThan(positions.get(edge.source)!.y);
+    }
+    const boxes = nodes.map((node) => ({ ...positions.get(node.id)!, w: node.width, h: node.height }));
+    const overlapping = boxes.filter((a, i) =>
+      boxes.some((b, j) => j > i && a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h),
+    );
+    expect(overlapping).toEqual([]);
+    expect(new Set(boxes.map((box) => box.y)).size).toBe(50);
+  });
 });

@@ -1,4 +1,3 @@
-import { Graph, layout } from '@dagrejs/dagre';
 import type { CompensationRecord, RunSnapshot, SpecStep, StepSnapshot } from '../../api/types';
 
 export const NODE_WIDTH = 230;
@@ -129,21 +128,81 @@ export function shapeKey(nodes: GraphNode[], edges: GraphEdge[]): string {
   return `${nodes.map((node) => node.id).join('|')}#${edges.map((edge) => edge.id).join('|')}`;
 }
 
-/** Top-left positions of the nodes, top to bottom, from dagre. */
+const NODE_GAP = 30;
+const RANK_GAP = 50;
+const MARGIN = 10;
+/** Sweeps of barycentre ordering, down then up: enough for a spec's DAG to settle. */
+const SWEEPS = 4;
+
+/**
+ * Top-left positions of the nodes, top to bottom, in layers: each node one layer below its deepest
+ * source (longest path), each layer ordered by the mean place of its neighbours in the layer before
+ * (barycentre, sweeping down and up), the layers centred on the widest. Linear in nodes and edges per
+ * sweep, so 500 steps lay out in milliseconds. A cycle (a spec cannot have one) is broken where found.
+ */
 export function layoutPositions(
   nodes: GraphNode[],
   edges: GraphEdge[],
 ): Map<string, { x: number; y: number }> {
-  const graph = new Graph();
-  graph.setGraph({ rankdir: 'TB', nodesep: 30, ranksep: 50, marginx: 10, marginy: 10 });
-  graph.setDefaultEdgeLabel(() => ({}));
-  for (const node of nodes) graph.setNode(node.id, { width: node.width, height: node.height });
-  for (const edge of edges) graph.setEdge(edge.source, edge.target);
-  layout(graph);
-  return new Map(
-    nodes.map((node) => {
-      const placed = graph.node(node.id) as { x: number; y: number };
-      return [node.id, { x: placed.x - node.width / 2, y: placed.y - node.height / 2 }];
-    }),
-  );
+  const known = new Set(nodes.map((node) => node.id));
+  const sources = new Map<string, string[]>(nodes.map((node) => [node.id, []]));
+  const targets = new Map<string, string[]>(nodes.map((node) => [node.id, []]));
+  for (const edge of edges) {
+    if (!known.has(edge.source) || !known.has(edge.target) || edge.source === edge.target) continue;
+    sources.get(edge.target)!.push(edge.source);
+    targets.get(edge.source)!.push(edge.target);
+  }
+  const layer = new Map<string, number>();
+  const visiting = new Set<string>();
+  const depth = (id: string): number => {
+    const placed = layer.get(id);
+    if (placed !== undefined) return placed;
+    visiting.add(id);
+    let deepest = -1;
+    for (const source of sources.get(id)!)
+      if (!visiting.has(source)) deepest = Math.max(deepest, depth(source));
+    visiting.delete(id);
+    layer.set(id, deepest + 1);
+    return deepest + 1;
+  };
+  const layers: string[][] = [];
+  for (const node of nodes) (layers[depth(node.id)] ??= []).push(node.id);
+  const place = new Map<string, number>();
+  const number = (ids: string[]) => ids.forEach((id, index) => place.set(id, index));
+  layers.forEach(number);
+  const order = (ids: string[], neighbours: Map<string, string[]>) => {
+    const centre = new Map(
+      ids.map((id) => {
+        const near = neighbours.get(id)!.filter((other) => place.has(other));
+        const mean = near.length
+          ? near.reduce((sum, other) => sum + place.get(other)!, 0) / near.length
+          : place.get(id)!;
+        return [id, mean];
+      }),
+    );
+    // Stable: ties keep their order, so an unconnected layer stays in the spec's order.
+    ids.sort((a, b) => centre.get(a)! - centre.get(b)!);
+    number(ids);
+  };
+  for (let sweep = 0; sweep < SWEEPS; sweep += 1) {
+    if (sweep % 2 === 0) for (const ids of layers.slice(1)) order(ids, sources);
+    else for (const ids of layers.slice(0, -1).reverse()) order(ids, targets);
+  }
+  const size = new Map(nodes.map((node) => [node.id, node]));
+  const widthOf = (ids: string[]) =>
+    ids.reduce((sum, id) => sum + size.get(id)!.width, 0) + NODE_GAP * Math.max(0, ids.length - 1);
+  const widest = Math.max(0, ...layers.map(widthOf));
+  const positions = new Map<string, { x: number; y: number }>();
+  let y = MARGIN;
+  for (const ids of layers) {
+    const tallest = Math.max(...ids.map((id) => size.get(id)!.height));
+    let x = MARGIN + (widest - widthOf(ids)) / 2;
+    for (const id of ids) {
+      const node = size.get(id)!;
+      positions.set(id, { x, y: y + (tallest - node.height) / 2 });
+      x += node.width + NODE_GAP;
+    }
+    y += tallest + RANK_GAP;
+  }
+  return positions;
 }
