@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import type { RequestHandler } from 'express';

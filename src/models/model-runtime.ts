@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import type { Catalogue } from './catalogue';
 import { StatusKind, statusStore, type StatusSettings } from '../status-board';
 import { BreakerBoard } from './breaker-board';
