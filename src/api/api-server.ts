@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import { logger } from '../observability/logger';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
 import { StatusKind, statusStore } from '../status-board';
@@ -31,7 +32,7 @@ export async function startApiServer({
   rpcs,
   port = config.PORT,
   host = config.HOST,
-  log = console.log,
+  log = (line: string) => logger().info(line),
 }: {
   client: Client;
   config: Config;

@@ -1,3 +1,4 @@
+import { logger } from '../observability/logger';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { formatPath } from '../engine/template';
 import { GrpcCode, grpcCode, unreachableDependency } from './temporal-errors';
@@ -53,9 +54,10 @@ export const notFound: RequestHandler = (req) => {
 /** Answers every error as RFC 9457 problem+json. Stack traces and causes stay in the server's log. */
 export const problemHandler: ErrorRequestHandler = (err: unknown, req, res, _next) => {
   const problem = toHttpError(err);
-  // The request's path goes in as an argument, never as the format string: `%o` in a URL must not eat the error.
-  if (problem.status === 500) console.error('%s %s failed:', req.method, req.path, err);
-  else if (problem.status > 500) console.warn('%s %s: %s', req.method, req.path, problem.message);
+  // The request's path is a field, never part of a format string: `%o` in a URL must not eat the error.
+  const request = { method: req.method, path: req.path };
+  if (problem.status === 500) logger().error({ ...request, err }, 'request failed');
+  else if (problem.status > 500) logger().warn({ ...request, error: problem.message }, 'request refused');
   if (problem.retryAfter !== undefined) res.setHeader('Retry-After', String(problem.retryAfter));
   res
     .status(problem.status)

@@ -11,6 +11,7 @@ import { startApiServer } from './api-server';
 import { createRpcCount } from './rpc-count';
 import { connectApiToTemporal } from './temporal-connection';
 import { startTracing, tracingClientInterceptors } from '../observability/tracing';
+import { logger } from '../observability/logger';
 
 async function main() {
   const tracing = startTracing('troupe-api');
@@ -37,7 +38,7 @@ async function main() {
   // Keys, specs, the ledger: a store that cannot be opened is said at start, not on the first request.
   await storeOf(config).query();
   const server = await startApiServer({ client, config, api, models, agents, rpcs });
-  console.log(`api: listening on http://${config.HOST}:${config.PORT}`);
+  logger('troupe-api').info(`listening on http://${config.HOST}:${config.PORT}`);
   const stop = () => {
     void server
       .close()

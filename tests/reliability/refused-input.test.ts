@@ -1,8 +1,8 @@
 import type { AddressInfo } from 'node:net';
-import { format } from 'node:util';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { logger } from '../../src/observability/logger';
 import { problemHandler } from '../../src/api/http-error';
 import { routes } from '../../src/api/openapi-paths';
 import { DataLimits } from '../../src/engine/untrusted-data';
@@ -162,9 +162,9 @@ describe('error answers', () => {
     app.use(problemHandler);
     const server = app.listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));
-    const logged: string[] = [];
-    const spy = vi.spyOn(console, 'error').mockImplementation((...args: unknown[]) => {
-      logged.push(format(...args));
+    const logged: unknown[][] = [];
+    const spy = vi.spyOn(logger(), 'error').mockImplementation((...args: unknown[]) => {
+      logged.push(args);
     });
     try {
       const { port } = server.address() as AddressInfo;
@@ -175,7 +175,11 @@ describe('error answers', () => {
       spy.mockRestore();
       server.close();
     }
+    // One JSON line: the path and the cause as fields, the message fixed.
     expect(logged).toHaveLength(1);
-    expect(logged[0]).toMatch(/^GET \/x%o%s%d failed: Error: the real cause/);
+    const [fields, message] = logged[0] as [{ method: string; path: string; err: Error }, string];
+    expect(message).toBe('request failed');
+    expect(fields).toMatchObject({ method: 'GET', path: '/x%o%s%d' });
+    expect(fields.err.message).toBe('the real cause');
   });
 });
