@@ -19,6 +19,7 @@ const serial = [
 const node = {
   pool: 'forks' as const,
   globalSetup: ['tests/helpers/global-setup.ts'],
+  setupFiles: ['tests/helpers/quiet-runtime.ts'],
   testTimeout: 60_000,
   hookTimeout: 120_000,
 };

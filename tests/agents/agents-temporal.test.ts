@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime, Worker, type WorkflowBundle } from '@temporalio/worker';
+import { Worker, type WorkflowBundle } from '@temporalio/worker';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAgentActivities } from '../../src/activities/agent-activities';
@@ -24,7 +24,6 @@ let fake: FakeModelServer;
 let registry: AgentRegistry;
 
 beforeAll(async () => {
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
   [env, bundle, fake, registry] = await Promise.all([
     startTestTemporal(),
     bundleWorkflows(fileURLToPath(new URL('./fixtures/agent-workflows.ts', import.meta.url))),

@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime, Worker, type WorkflowBundle } from '@temporalio/worker';
+import { Worker, type WorkflowBundle } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createModelActivities } from '../../src/activities/model-activities';
 import { startFakeModelServer, type FakeModelServer } from '../../src/fake-models/server';
@@ -20,7 +20,6 @@ let bundle: WorkflowBundle;
 let fake: FakeModelServer;
 
 beforeAll(async () => {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
   [env, bundle, fake] = await Promise.all([
     startTestTemporal(),
     bundleWorkflows(fileURLToPath(new URL('./fixtures/model-step-workflows.ts', import.meta.url))),
