@@ -16,6 +16,7 @@ import {
   type ScheduleView,
 } from './schedule-options';
 import type { SpecStore } from './spec-store';
+import { triggerDelayMs } from './trigger-timing';
 import { z } from 'zod';
 
 const IdParams = z.object({ id: ScheduleId });
@@ -126,7 +127,8 @@ export function schedulesRoutes({
   router.post('/:id/trigger', async (req, res) => {
     const id = idOf(req.params);
     const { overlap } = parseRequest(TriggerRequest, req.body ?? {});
-    await describe(id);
+    const wait = triggerDelayMs(id, await describe(id), Date.now());
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     await client.schedule.getHandle(id).trigger(temporalOverlap(overlap));
     res.status(202).json({ id, triggered: true, overlap });
   });
