@@ -17,17 +17,10 @@ import { fileURLToPath } from 'node:url';
 const fakeScript = fileURLToPath(new URL('../../config/fake-models/fix-and-test.yaml', import.meta.url));
 const cluster = new TestCluster();
 let fake: FakeModelServer;
-let buildError: Error | undefined;
 
 beforeAll(async () => {
   fake = await startFakeModelServer({ script: fakeScript });
-  try {
-    await cluster.prepare(shippedCatalogueOn(fake).env);
-  } catch (err) {
-    buildError = err as Error;
-    return;
-  }
-  await cluster.start();
+  await cluster.boot(shippedCatalogueOn(fake).env);
 }, 480_000);
 
 afterAll(async () => {
@@ -118,7 +111,7 @@ async function kill9(part: string): Promise<void> {
 }
 
 it('ends every run as it should through kill -9 of a worker and an API, and restarts of PostgreSQL and Temporal Server', async () => {
-  if (buildError) throw buildError;
+  cluster.requireBuild();
   const parallel = await readExample('parallel.yaml');
   const fixAndTest = await readExample('fix-and-test.yaml');
   const runs: string[] = [];

@@ -99,6 +99,27 @@ export class TestCluster {
     delete this.env.DATABASE_URL;
   }
 
+  private buildError: Error | undefined;
+
+  /**
+   * A test file's `beforeAll`: prepares and starts the cluster, or, without the server build, keeps the
+   * error for `requireBuild` (a failing beforeAll would only mark the tests skipped).
+   */
+  async boot(extraEnv: NodeJS.ProcessEnv): Promise<void> {
+    try {
+      await this.prepare(extraEnv);
+    } catch (err) {
+      this.buildError = err as Error;
+      return;
+    }
+    await this.start();
+  }
+
+  /** Never skipped: without the build each test fails, saying to run `npm run setup -- --server`. */
+  requireBuild(): void {
+    if (this.buildError) throw this.buildError;
+  }
+
   /** Resolves once `npm run start:cluster` says Troupe is up. */
   async start(): Promise<void> {
     this.output = '';

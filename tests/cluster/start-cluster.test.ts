@@ -11,24 +11,9 @@ const cluster = new TestCluster();
 const { database } = cluster;
 let fake: FakeModelServer;
 
-/**
- * Never skipped: without the build each test fails, saying to run `npm run setup -- --server`
- * (a failing beforeAll would only mark them skipped).
- */
-function requireBuild(): void {
-  if (buildError) throw buildError;
-}
-let buildError: Error | undefined;
-
 beforeAll(async () => {
   fake = await startFakeModelServer({ script: fakeScript });
-  try {
-    await cluster.prepare(shippedCatalogueOn(fake).env);
-  } catch (err) {
-    buildError = err as Error;
-    return;
-  }
-  await cluster.start();
+  await cluster.boot(shippedCatalogueOn(fake).env);
 }, 480_000);
 
 afterAll(async () => {
@@ -39,7 +24,7 @@ afterAll(async () => {
 let helloRunId: string;
 
 it('runs hello.yaml on Temporal Server on PostgreSQL, and both API processes serve it', async () => {
-  requireBuild();
+  cluster.requireBuild();
   expect(cluster.output).toContain(`${database}: set up, schema`);
   expect(cluster.output).toContain(`${database}_visibility: set up, schema`);
   expect(cluster.output).toContain(`Temporal Server is up at ${cluster.temporalAddress}`);
@@ -87,7 +72,7 @@ it('runs hello.yaml on Temporal Server on PostgreSQL, and both API processes ser
 }, 240_000);
 
 it('runs fix-and-test.yaml to completion with the agents against the scripted models', async () => {
-  requireBuild();
+  cluster.requireBuild();
   const started = await postJson(`${cluster.apiUrls[1]}/api/runs`, {
     spec: await readExample('fix-and-test.yaml'),
     input: { repo: sampleRepo },
@@ -108,7 +93,7 @@ it('runs fix-and-test.yaml to completion with the agents against the scripted mo
 }, 300_000);
 
 it('keeps the runs, the saved specs and the ledger when everything is stopped and started again', async () => {
-  requireBuild();
+  cluster.requireBuild();
   const saved = await postJson(`${cluster.apiUrls[0]}/api/specs`, { spec: await readExample('hello.yaml') });
   expect(saved.status, JSON.stringify(saved.body)).toBe(201);
   const tables = await psql(
