@@ -5,10 +5,15 @@
  * cloud; the success predictor's Brier score against the base rate's, each prediction made before
  * the outcome it predicts was learned. Pass a seed as the first argument (default 1).
  */
-import { ThompsonBandit, armId, type Arm } from '../src/learning/bandit';
+import { ThompsonBandit, armId, type Arm, type BanditOptions } from '../src/learning/bandit';
 import { catalogueQualityPrior, catalogueSuccessPrior } from '../src/learning/catalogue-prior';
 import { seededRng } from '../src/learning/random';
-import { SuccessPredictor, brierScore, reliabilityTable } from '../src/learning/success-predictor';
+import {
+  SuccessPredictor,
+  brierScore,
+  reliabilityTable,
+  type PredictorOptions,
+} from '../src/learning/success-predictor';
 import { Agents, Models, TaskTypes, World, type Task } from './learning-world';
 
 const TASKS = 1000;
@@ -43,12 +48,16 @@ function armsFor(world: World, task: Task): Arm[] {
   return arms;
 }
 
-export function simulate(seed: number) {
+/** Options other than the defaults are for trying variants; the benchmark runs the defaults. */
+export function simulate(
+  seed: number,
+  options: { bandit?: Partial<BanditOptions>; predictor?: Partial<PredictorOptions> } = {},
+) {
   const world = new World(seed);
   const outcomeRng = seededRng(seed * 7919 + 13);
   const banditRng = seededRng(seed * 104729 + 7);
-  const bandit = new ThompsonBandit({}, { costWeight: COST_WEIGHT });
-  const predictor = new SuccessPredictor();
+  const bandit = new ThompsonBandit({}, { ...options.bandit, costWeight: COST_WEIGHT });
+  const predictor = new SuccessPredictor(options.predictor);
   const tallies: Record<PolicyName, Tally> = {
     oracle: { reward: 0, successes: 0, cost: 0, latencyMs: 0 },
     bandit: { reward: 0, successes: 0, cost: 0, latencyMs: 0 },

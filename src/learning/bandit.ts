@@ -1,7 +1,8 @@
 /**
  * Learned selection: a contextual Thompson-sampling bandit over agent × model arms. Each (context,
  * arm) keeps a Beta posterior over success and a running mean of the score on success, discounted so
- * that the bandit follows drift. The prior comes from the catalogue (capability match and quality).
+ * that the bandit follows slow drift, and a change detector for a sudden one (an arm whose last few
+ * outcomes fall well below its long run forgets the long run). The prior comes from the catalogue (capability match and quality).
  * Choices respect the run's remaining budget and each model's load, exploration is bounded and can be
  * switched off, and every choice carries its reason and every alternative's estimate. Pure: the
  * caller passes the random generator and keeps the state.
@@ -22,7 +23,15 @@ export type Arm = {
   load?: number;
 };
 
-export type ArmStats = { successes: number; failures: number; qualitySum: number; qualityWeight: number };
+export type ArmStats = {
+  successes: number;
+  failures: number;
+  qualitySum: number;
+  qualityWeight: number;
+  /** The arm's last few outcomes, fast-forgotten: the change detector's window. */
+  recentSuccesses?: number;
+  recentFailures?: number;
+};
 export type BanditState = Record<string, Record<string, ArmStats>>;
 
 export type BanditOptions = {
@@ -40,16 +49,22 @@ export type BanditOptions = {
   loadPenalty: number;
   /** Spread of one quality observation, for sampling the quality mean. */
   qualitySpread: number;
+  /**
+   * A change detector: when an arm's recent success rate (its last few outcomes) falls this far below
+   * its long-run rate, the arm forgets the long run and starts from the recent outcomes. 1 disables it.
+   */
+  changeDrop: number;
 };
 
 export const DefaultBanditOptions: BanditOptions = {
   costWeight: 5,
   priorStrength: 4,
-  discount: 0.97,
+  discount: 0.99,
   explore: true,
-  maxExplorationShare: 0.2,
+  maxExplorationShare: 0.05,
   loadPenalty: 0.5,
   qualitySpread: 0.2,
+  changeDrop: 0.3,
 };
 
 export type ArmEstimate = {
@@ -79,6 +94,10 @@ export const armId = (arm: Pick<Arm, 'agent' | 'model'>) => `${arm.agent}@${arm.
 export class NoArmFitsError extends Error {
   override name = 'NoArmFitsError';
 }
+
+/** The change detector's window: outcomes weigh 0.8 per newer one (about the last five count). */
+const RECENT_DISCOUNT = 0.8;
+const RECENT_MINIMUM = 3;
 
 const round = (x: number, digits = 3) => Number(x.toFixed(digits));
 
@@ -219,6 +238,22 @@ export class ThompsonBandit {
       s.qualityWeight *= d;
     }
     const s = (ctx[armId(arm)] ??= { successes: 0, failures: 0, qualitySum: 0, qualityWeight: 0 });
+    const fast = RECENT_DISCOUNT;
+    s.recentSuccesses = (s.recentSuccesses ?? 0) * fast + (outcome.success ? 1 : 0);
+    s.recentFailures = (s.recentFailures ?? 0) * fast + (outcome.success ? 0 : 1);
+    const recent = s.recentSuccesses + s.recentFailures;
+    const longRun = s.successes + s.failures;
+    if (
+      recent >= RECENT_MINIMUM &&
+      longRun > 2 * recent &&
+      s.successes / longRun - s.recentSuccesses / recent >= this.options.changeDrop
+    ) {
+      const keep = recent / longRun;
+      s.successes *= keep;
+      s.failures *= keep;
+      s.qualitySum *= keep;
+      s.qualityWeight *= keep;
+    }
     if (outcome.success) {
       s.successes += 1;
       if (outcome.quality !== undefined) {

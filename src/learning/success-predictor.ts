@@ -2,8 +2,9 @@
  * Success prediction from the records: a Beta-Binomial per step (its agent and model, in its context),
  * shrunk toward the arm's rate over all contexts and then toward the global rate, combined over the
  * run's graph as the product of its steps' chances (every step must succeed). Cost and duration are
- * sums of each step's mean. Calibration: Brier score against the base rate, and a reliability table.
- * Pure.
+ * sums of each step's mean. Records age: each weighs half as much after `halfLife` newer records, so a
+ * model that changed is soon judged by what it does now. Calibration: Brier score against the base
+ * rate, and a reliability table. Pure.
  */
 
 export type Tally = { successes: number; failures: number; costUsd: number; durationMs: number };
@@ -37,58 +38,99 @@ export type RunPrediction = {
 const empty = (): Tally => ({ successes: 0, failures: 0, costUsd: 0, durationMs: 0 });
 const n = (t: Tally) => t.successes + t.failures;
 
-export class SuccessPredictor {
-  private readonly exact = new Map<string, Tally>();
-  private readonly byArm = new Map<string, Tally>();
-  private readonly all = empty();
-
+export type PredictorOptions = {
   /** Pseudo-counts each level of shrinkage carries. */
-  constructor(private readonly strength = { arm: 2, global: 2 }) {}
+  strength: { arm: number; global: number };
+  /** Newer records after which a record weighs half; Infinity keeps every record at full weight. */
+  halfLife: number;
+};
+export const DefaultPredictorOptions: PredictorOptions = { strength: { arm: 2, global: 2 }, halfLife: 500 };
+
+/**
+ * A tally with how many records it holds (unaged, for the confidence) and the record count at which it
+ * was last brought up to date, for ageing it lazily.
+ */
+type AgedTally = Tally & { records: number; at: number };
+
+export class SuccessPredictor {
+  private readonly exact = new Map<string, AgedTally>();
+  private readonly byArm = new Map<string, AgedTally>();
+  private readonly all: AgedTally = { ...empty(), records: 0, at: 0 };
+  private readonly options: PredictorOptions;
+  private readonly keep: number;
+  private records = 0;
+
+  constructor(options: Partial<PredictorOptions> = {}) {
+    this.options = { ...DefaultPredictorOptions, ...options };
+    this.keep = 0.5 ** (1 / this.options.halfLife);
+  }
 
   record(key: StepKey, outcome: { success: boolean; costUsd: number; durationMs: number }): void {
+    this.records += 1;
     for (const t of [
       this.tally(this.exact, `${key.context}|${key.arm}`),
       this.tally(this.byArm, key.arm),
-      this.all,
+      this.aged(this.all),
     ]) {
       if (outcome.success) t.successes += 1;
       else t.failures += 1;
+      t.records += 1;
       t.costUsd += outcome.costUsd;
       t.durationMs += outcome.durationMs;
     }
   }
 
-  private tally(map: Map<string, Tally>, key: string): Tally {
-    let t = map.get(key);
-    if (!t) map.set(key, (t = empty()));
+  /** Brings a tally's weights to the current record count. */
+  private aged(t: AgedTally): AgedTally {
+    const factor = this.keep ** (this.records - t.at);
+    if (factor !== 1) {
+      t.successes *= factor;
+      t.failures *= factor;
+      t.costUsd *= factor;
+      t.durationMs *= factor;
+    }
+    t.at = this.records;
     return t;
+  }
+
+  private tally(map: Map<string, AgedTally>, key: string): AgedTally {
+    let t = map.get(key);
+    if (!t) map.set(key, (t = { ...empty(), records: 0, at: this.records }));
+    return this.aged(t);
+  }
+
+  private find(map: Map<string, AgedTally>, key: string): AgedTally {
+    const t = map.get(key);
+    return t ? this.aged(t) : { ...empty(), records: 0, at: this.records };
   }
 
   /** The global rate with a uniform prior. */
   baseRate(): number {
-    return (this.all.successes + 1) / (n(this.all) + 2);
+    const all = this.aged(this.all);
+    return (all.successes + 1) / (n(all) + 2);
   }
 
   predictStep(step: string, key: StepKey): StepPrediction {
-    const exact = this.exact.get(`${key.context}|${key.arm}`) ?? empty();
-    const arm = this.byArm.get(key.arm) ?? empty();
+    const { strength } = this.options;
+    const exact = this.find(this.exact, `${key.context}|${key.arm}`);
+    const arm = this.find(this.byArm, key.arm);
     const global = this.baseRate();
-    const armMean = (arm.successes + this.strength.global * global) / (n(arm) + this.strength.global);
-    const alpha = exact.successes + this.strength.arm * armMean;
-    const beta = exact.failures + this.strength.arm * (1 - armMean);
+    const armMean = (arm.successes + strength.global * global) / (n(arm) + strength.global);
+    const alpha = exact.successes + strength.arm * armMean;
+    const beta = exact.failures + strength.arm * (1 - armMean);
     const mean = alpha / (alpha + beta);
     const sd = Math.sqrt((alpha * beta) / ((alpha + beta) ** 2 * (alpha + beta + 1)));
-    const source = n(exact) > 0 ? exact : n(arm) > 0 ? arm : this.all;
+    const source = n(exact) > 0 ? exact : n(arm) > 0 ? arm : this.aged(this.all);
     const per = (x: number) => (n(source) > 0 ? x / n(source) : 0);
     return {
       step,
       arm: key.arm,
       success: mean,
-      records: n(exact),
+      records: exact.records,
       low: Math.max(0, mean - 1.645 * sd),
       high: Math.min(1, mean + 1.645 * sd),
       costUsd: per(source.costUsd),
-      durationMs: per(source.durationMs),
+      durationMs: Math.round(per(source.durationMs)),
     };
   }
 
