@@ -80,6 +80,8 @@ export async function runCollaborateStep(
   };
   const keep = (answer: CollaborationAnswer) => {
     record.answers.push(answer);
+    // In the team's order, round by round, whatever order the activities finished in.
+    record.answers.sort((a, b) => a.round - b.round || agents.indexOf(a.agent) - agents.indexOf(b.agent));
     record.costUsd += answer.costUsd;
     run.recordCollaboration(step.id, { ...record, answers: [...record.answers] });
   };
