@@ -27,6 +27,9 @@ const judgeScript = [
     match: { agent: 'tester', prompt: '[pick.tester turn 1]' },
     json: { passed: true, summary: 'Call the release Comet: every test passes', failures: [] },
   },
+  // A team member whose every model refuses: its failure is recorded, and the others are settled.
+  { match: { agent: 'tester', prompt: '/^\\[(partial|none)\\.tester turn 1\\]/' }, status: 400 },
+  { match: { agent: 'docs-writer', prompt: '[none.docs-writer turn 1]' }, status: 400 },
   {
     match: {
       agent: 'reviewer',
@@ -209,6 +212,38 @@ describe('a collaborate step', () => {
     expect(debuggerAnswer?.score).toBeGreaterThan(tester?.score ?? Infinity);
     expect(verify?.settled).toMatch(/^best-of: tester \d+(\.\d)?, debugger 100; debugger scores highest$/);
   }, 180_000);
+
+  it('settles the answers it has when one agent fails, recording the failure, and fails naming each error when none answers', async () => {
+    const team = (id: string) => ({
+      name: `team-${id}`,
+      steps: [
+        {
+          id,
+          kind: 'agent',
+          retry: { attempts: 1 },
+          collaborate: { mode: 'vote', agents: ['tester', 'docs-writer'] },
+          with: { task: 'Pick a release name.' },
+        },
+      ],
+    });
+    const partial = await startRun(team('partial'));
+    expect(partial.status, JSON.stringify(partial.body)).toBe(201);
+    const done = await waitForRunEnded(stack.env, api, partial.body.runId as string, 90_000);
+    expect(done.status, done.error).toBe('completed');
+    const record = done.steps[0]?.collaboration;
+    expect(record?.answers.map((answer) => [answer.agent, answer.ok])).toEqual([
+      ['tester', false],
+      ['docs-writer', true],
+    ]);
+    expect(record?.answers[0]?.error).toBeTruthy();
+    expect(record).toMatchObject({ winner: 'docs-writer', settled: 'only one agent answered' });
+
+    const none = await startRun(team('none'));
+    const failed = await waitForRunEnded(stack.env, api, none.body.runId as string, 90_000);
+    expect(failed.status).toBe('failed');
+    expect(failed.steps[0]?.error).toMatch(/^no agent of the team answered: tester: .+; docs-writer: .+/);
+    expect(failed.steps[0]?.collaboration?.answers.map((answer) => answer.ok)).toEqual([false, false]);
+  }, 120_000);
 
   it('is refused with 400 and the field when its team names an unknown agent or gives rounds to a vote', async () => {
     const bad = await startRun({
