@@ -1,4 +1,18 @@
 import { CheckName, evaluate, type CheckResult, type Evaluation } from '../learning/evaluator';
+import { ChatSubject, debateNote, judgeTask, type Decision, type Subject } from './collaboration-prompts';
+import { majorityVote, tallyVotes, type AnswerGroup } from './collaboration-votes';
+
+export { countBallots, majorityVote, tallyVotes, type AnswerGroup } from './collaboration-votes';
+export {
+  ChatSubject,
+  TaskSubject,
+  debateNote,
+  decisionSchema,
+  judgeTask,
+  parseDecision,
+  type Decision,
+  type Subject,
+} from './collaboration-prompts';
 
 /**
  * How a team's answers are compared and settled: by vote, by a judge, by debate then a judge, or by
@@ -50,137 +64,6 @@ function canonical(value: unknown): unknown {
 /** Whether the agents' answers differ. */
 export function disagree(texts: string[]): boolean {
   return new Set(texts.map(normalizeAnswer)).size > 1;
-}
-
-/**
- * Counts ballots for candidates: each ballot names one candidate (others are ignored). The leaders are
- * the candidates with the most ballots, in the candidates' order.
- */
-export function countBallots(
-  candidates: readonly string[],
-  ballots: readonly string[],
-): { counts: Record<string, number>; leaders: string[] } {
-  const counts: Record<string, number> = Object.fromEntries(candidates.map((candidate) => [candidate, 0]));
-  for (const ballot of ballots) if (ballot in counts) counts[ballot] = (counts[ballot] ?? 0) + 1;
-  const top = Math.max(0, ...candidates.map((candidate) => counts[candidate] ?? 0));
-  return { counts, leaders: candidates.filter((candidate) => counts[candidate] === top) };
-}
-
-/**
- * The winner of a ballot vote (the chat's vote): each voter names the answer it finds best, by index;
- * most votes wins, a tie goes to the answer named first. Answers the tally, in words.
- */
-export function tallyVotes(
-  agents: string[],
-  votes: Record<string, number>,
-): { winner: string; counts: Record<string, number>; settled: string } {
-  const ballots = Object.values(votes).flatMap((choice) => agents[choice] ?? []);
-  const { counts, leaders } = countBallots(agents, ballots);
-  const winner = leaders[0] ?? agents[0] ?? '';
-  const tally = agents.map((agent) => `${agent} ${counts[agent] ?? 0}`).join(', ');
-  return {
-    winner,
-    counts,
-    settled: `vote: ${tally}${leaders.length > 1 ? `; a tie, so the first named (${winner}) wins` : ''}`,
-  };
-}
-
-/** One group of agents that gave the same answer, in a majority vote. */
-export type AnswerGroup = { agents: string[]; count: number };
-
-/**
- * A majority vote on the answers themselves: each agent's normalised answer is its ballot. The answer
- * given most wins; a tie goes to the tied answer first in canonical (code-unit) order, so the result
- * does not depend on the order the answers came in. The winner is the first listed agent that gave it.
- */
-export function majorityVote(answers: readonly { agent: string; key: string }[]): {
-  winner: string;
-  key: string;
-  groups: AnswerGroup[];
-  tie: boolean;
-  settled: string;
-} {
-  const keys = [...new Set(answers.map((answer) => answer.key))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  const { counts, leaders } = countBallots(
-    keys,
-    answers.map((answer) => answer.key),
-  );
-  const key = leaders[0] ?? '';
-  const agentsOf = (k: string) => answers.filter((answer) => answer.key === k).map((answer) => answer.agent);
-  const groups = keys
-    .map((k) => ({ agents: agentsOf(k), count: counts[k] ?? 0 }))
-    .sort(
-      (a, b) =>
-        b.count - a.count ||
-        answers.findIndex((x) => x.agent === a.agents[0]) - answers.findIndex((x) => x.agent === b.agents[0]),
-    );
-  const winner = agentsOf(key)[0] ?? '';
-  const tally = groups.map((group) => `${group.agents.join(' + ')} ${group.count}`).join(', ');
-  const tie = leaders.length > 1;
-  const settled =
-    groups.length === 1
-      ? `vote: all ${answers.length} answers agree`
-      : `vote: ${tally}${tie ? `; a tie between ${leaders.length} answers, so the one first in canonical order (${winner}'s) wins` : `; the majority (${agentsOf(key).join(', ')}) wins`}`;
-  return { winner, key, groups, tie, settled };
-}
-
-/** What a debater is told in round `round`: the others' answers, and to keep or change its own. */
-export function debateNote(
-  round: number,
-  rounds: number,
-  others: { agent: string; text: string }[],
-  subject = "the user's message",
-): string {
-  const answers = others.map(({ agent, text }) => `### ${agent}\n${text}`).join('\n\n');
-  return `Debate round ${round} of ${rounds}. The other agents answered:\n\n${answers}\n\nKeep your answer if you still think it right, or give a better one. Answer ${subject} again, in full.`;
-}
-
-/** What the judge is told the answers answer: a chat message, or a step's task. */
-export type Subject = { what: string; heading: string };
-export const ChatSubject: Subject = { what: "the user's message", heading: 'The message' };
-export const TaskSubject: Subject = { what: 'the task', heading: 'The task' };
-
-/** The judge's task: the question and the numbered answers. */
-export function judgeTask(
-  question: string,
-  answers: { agent: string; text: string }[],
-  subject: Subject = ChatSubject,
-): string {
-  const listed = answers.map(({ agent, text }, index) => `Answer ${index} (${agent}):\n${text}`).join('\n\n');
-  return `Judge the team's answers to ${subject.what} and choose the best.\n\n${subject.heading}:\n${question}\n\n${listed}\n\nAnswer with the index of the best answer, whether the answers agree, and your reasons.`;
-}
-
-/** The JSON schema of a judge's or voter's decision. */
-export const decisionSchema = {
-  type: 'object',
-  properties: {
-    choice: { type: 'integer', minimum: 0 },
-    agree: { type: 'boolean' },
-    reasons: { type: 'array', items: { type: 'string' } },
-  },
-  required: ['choice', 'agree', 'reasons'],
-} as const;
-
-/** A judge's or voter's decision: an index into the answers, whether they agree, and why. */
-export type Decision = { choice: number; agree: boolean; reasons: string[] };
-
-/** Reads a decision from a model's answer; anything missing or malformed reads as choice 0, no reasons. */
-export function parseDecision(raw: unknown): Decision {
-  const decision = (raw && typeof raw === 'object' ? raw : {}) as {
-    choice?: unknown;
-    agree?: unknown;
-    reasons?: unknown;
-  };
-  return {
-    choice:
-      typeof decision.choice === 'number' && Number.isFinite(decision.choice)
-        ? Math.trunc(decision.choice)
-        : 0,
-    agree: decision.agree === true,
-    reasons: Array.isArray(decision.reasons)
-      ? decision.reasons.filter((item): item is string => typeof item === 'string')
-      : [],
-  };
 }
 
 /**
