@@ -51,6 +51,9 @@ const recordings: Recording[] = [
   { name: 'plan', example: 'plan.yaml', input: { goal: 'Add a greet function, with docs' } },
   // agent-auto: each step's agent is chosen by the chooseAgent activity before it runs.
   { name: 'agent-auto', example: 'auto.yaml' },
+  // collaborate: a judged, a voted, a debated (two rounds) and a best-of step, each a team of agents
+  // run as parallel activities, then the judge's decision where there is one.
+  { name: 'collaborate', example: 'collaborate.yaml' },
   {
     // scheduler-v2: a step fed by a completed step and a skipped one runs at once.
     name: 'skipjoin',

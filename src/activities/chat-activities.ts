@@ -82,6 +82,8 @@ export const ChatDecideInput = z.strictObject({
   task: z.string().min(1),
   schema: z.record(z.string(), z.unknown()),
   model: z.string().min(1).optional(),
+  /** A run's budget, when a collaborate step's judge decides: checked before the call. */
+  budget: z.strictObject({ limitUsd: z.number().min(0), spentUsd: z.number().min(0) }).optional(),
 });
 export type ChatDecideInput = z.infer<typeof ChatDecideInput>;
 
@@ -289,6 +291,7 @@ export const createChatActivities = ({ runtime, registry, workspaces, tools, sta
           system,
           prompt: input.task,
           schema: input.schema,
+          ...(input.budget && { budget: input.budget }),
         },
         Context.current().cancellationSignal,
       );

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AgentChoice } from '../engine/run-snapshot';
 import { CheckName, evaluate, type CheckResult, type CheckWeights } from '../learning/evaluator';
+import { OutcomeCollaboration } from '../learning/outcome-record';
 import type { OutcomeStore } from '../learning/outcome-store';
 
 /** One ended step, as the run workflow passes it: no outputs, only what the record keeps. */
@@ -22,6 +23,7 @@ export const StepOutcomeInput = z.strictObject({
   /** For an `agent: auto` step: the capabilities it needed (its context) and how its agent was chosen. */
   needs: z.array(z.string()).optional(),
   choice: AgentChoice.optional(),
+  collaboration: OutcomeCollaboration.optional(),
 });
 export type StepOutcomeInput = z.infer<typeof StepOutcomeInput>;
 
@@ -83,6 +85,7 @@ export const createOutcomeActivities = ({ store, weightsFor }: OutcomeActivityDe
           specName: input.specName,
         },
         ...(step.choice && { choice: step.choice }),
+        ...(step.collaboration && { collaboration: step.collaboration }),
         endedAt: step.endedAt,
       });
     }

@@ -109,16 +109,30 @@ async function allowedRepo(repo: string): Promise<string> {
  * the user names a repo (inside TROUPE_REPOS), a clone of it there, so their repo is never touched:
  * not its checkout, not its refs, not its config.
  */
-export async function prepareWorkspace({
-  dataDir,
-  runId,
-  repo,
-}: {
+export async function prepareWorkspace(options: {
   dataDir: string;
   runId: string;
   repo?: string | undefined;
 }): Promise<string> {
-  const dir = runWorkspacePath(dataDir, runId);
+  // Parallel agents of one run (a collaborate step's team) start together: one of them creates the
+  // workspace while the others wait for it, rather than racing `git init` or a clone into one folder.
+  const dir = runWorkspacePath(options.dataDir, options.runId);
+  const earlier = preparing.get(dir) ?? Promise.resolve('');
+  const ready = earlier.catch(() => '').then(() => createWorkspace(dir, options));
+  preparing.set(dir, ready);
+  try {
+    return await ready;
+  } finally {
+    if (preparing.get(dir) === ready) preparing.delete(dir);
+  }
+}
+
+const preparing = new Map<string, Promise<string>>();
+
+async function createWorkspace(
+  dir: string,
+  { dataDir, runId, repo }: { dataDir: string; runId: string; repo?: string | undefined },
+): Promise<string> {
   const exists = await stat(join(dir, '.git')).then(
     () => true,
     () => false,

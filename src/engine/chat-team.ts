@@ -1,62 +1,63 @@
-/** How a team's answers are compared and settled; pure, shared by the chat workflow and its tests. */
+import {
+  ChatSubject,
+  normalizeAnswer,
+  settleTeam,
+  type Decision,
+  type TeamAnswer,
+  type TeamIo,
+} from './collaboration';
+import type { ChatEntry, TeamOutcome, TeamRequest } from './chat-types';
 
-/** Two answers agree when they say the same words, whatever the case, spacing and punctuation. */
-export function normalizeAnswer(text: string): string {
-  return text
-    .toLowerCase()
-    .replace(/\[simulated\]/g, '')
-    .replace(/[^\p{L}\p{N}]+/gu, ' ')
-    .trim();
-}
+/**
+ * The chat's team mode on the shared engine (collaboration.ts): a team's answers are chat entries,
+ * compared as text, and a vote is by ballot. Pure; the chat workflow gives it the asking.
+ */
 
-/** Whether the agents' answers differ. */
-export function disagree(answers: string[]): boolean {
-  return new Set(answers.map(normalizeAnswer)).size > 1;
+export {
+  debateNote,
+  decisionSchema,
+  disagree,
+  judgeTask,
+  normalizeAnswer,
+  tallyVotes,
+} from './collaboration';
+
+/** A chat entry as one answer of a team. */
+export function teamAnswer(entry: ChatEntry): TeamAnswer<ChatEntry> {
+  return { agent: entry.agent ?? '', key: normalizeAnswer(entry.text), text: entry.text, value: entry };
 }
 
 /**
- * The winner of a vote: each voter names the answer it finds best (by index, never its own when it
- * can help it); most votes wins, a tie goes to the answer named first. Answers the tally, in words.
+ * Settles a team turn: debate rounds and decisions are asked through `io`; answers the outcome the
+ * chat records, and the entries that stand (a debate's last round).
  */
-export function tallyVotes(
-  agents: string[],
-  votes: Record<string, number>,
-): { winner: string; counts: Record<string, number>; settled: string } {
-  const counts: Record<string, number> = Object.fromEntries(agents.map((agent) => [agent, 0]));
-  for (const choice of Object.values(votes)) {
-    const agent = agents[choice];
-    if (agent !== undefined) counts[agent] = (counts[agent] ?? 0) + 1;
-  }
-  let winner = agents[0] ?? '';
-  for (const agent of agents) if ((counts[agent] ?? 0) > (counts[winner] ?? 0)) winner = agent;
-  const tally = agents.map((agent) => `${agent} ${counts[agent] ?? 0}`).join(', ');
-  const tie = agents.filter((agent) => counts[agent] === counts[winner]).length > 1;
-  return {
-    winner,
-    counts,
-    settled: `vote: ${tally}${tie ? `; a tie, so the first named (${winner}) wins` : ''}`,
-  };
-}
-
-/** What a debater is told in round `round`: the others' answers, and to keep or change its own. */
-export function debateNote(round: number, rounds: number, others: { agent: string; text: string }[]): string {
-  const answers = others.map(({ agent, text }) => `### ${agent}\n${text}`).join('\n\n');
-  return `Debate round ${round} of ${rounds}. The other agents answered:\n\n${answers}\n\nKeep your answer if you still think it right, or give a better one. Answer the user's message again, in full.`;
-}
-
-/** The judge's task: the question and the numbered answers. */
-export function judgeTask(question: string, answers: { agent: string; text: string }[]): string {
-  const listed = answers.map(({ agent, text }, index) => `Answer ${index} (${agent}):\n${text}`).join('\n\n');
-  return `Judge the team's answers to the user's message and choose the best.\n\nThe message:\n${question}\n\n${listed}\n\nAnswer with the index of the best answer, whether the answers agree, and your reasons.`;
-}
-
-/** The JSON schema of a judge's or voter's decision. */
-export const decisionSchema = {
-  type: 'object',
-  properties: {
-    choice: { type: 'integer', minimum: 0 },
-    agree: { type: 'boolean' },
-    reasons: { type: 'array', items: { type: 'string' } },
+export async function settleChatTeam(
+  question: string,
+  team: TeamRequest,
+  judge: string,
+  answers: ChatEntry[],
+  io: {
+    revise(entry: ChatEntry, round: number, note: string): Promise<ChatEntry>;
+    decide(agent: string, task: string): Promise<Decision>;
   },
-  required: ['choice', 'agree', 'reasons'],
-} as const;
+): Promise<{ outcome: TeamOutcome; answers: ChatEntry[] }> {
+  const teamIo: TeamIo<ChatEntry> = {
+    revise: async (answer, round, note) => teamAnswer(await io.revise(answer.value, round, note)),
+    decide: (agent, task) => io.decide(agent, task),
+  };
+  const settled = await settleTeam(
+    answers.map(teamAnswer),
+    { mode: team.resolve, rounds: team.rounds, judge, question, subject: ChatSubject, vote: 'ballots' },
+    teamIo,
+  );
+  const outcome: TeamOutcome = {
+    method: team.resolve,
+    answers: settled.answers.map((answer) => answer.value.id),
+    disagreed: settled.disagreed,
+    winner: settled.winner,
+    settled: settled.settled,
+    ...(settled.votes && { votes: settled.votes }),
+    ...(settled.rounds !== undefined && { rounds: settled.rounds }),
+  };
+  return { outcome, answers: settled.answers.map((answer) => answer.value) };
+}

@@ -18,6 +18,9 @@ export function agentsUsed(spec: Spec): string[] {
           break;
         case 'agent':
           names.add(step.agent);
+          for (const agent of step.collaborate?.agents ?? []) names.add(agent);
+          if (step.collaborate && ['judge', 'debate'].includes(step.collaborate.mode))
+            names.add(step.collaborate.judge ?? 'reviewer');
           break;
         case 'plan':
           names.add(step.with.agent);

@@ -74,6 +74,57 @@ export const AgentChoice = z.object({
 });
 export type AgentChoice = z.infer<typeof AgentChoice>;
 
+/** One answer of a collaborate step: one agent, one round (0 is the first answer; debates add rounds). */
+export const CollaborationAnswer = z.object({
+  agent: z.string(),
+  round: z.int().min(0),
+  ok: z.boolean(),
+  /** The agent's answer (its output contract), when it answered. */
+  output: z.unknown().optional(),
+  error: z.string().optional(),
+  modelId: z.string().optional(),
+  inputTokens: z.int().min(0),
+  outputTokens: z.int().min(0),
+  costUsd: z.number().min(0),
+  /** Best-of: the evaluator's score of this answer. */
+  score: z.number().optional(),
+});
+export type CollaborationAnswer = z.infer<typeof CollaborationAnswer>;
+
+/**
+ * How a collaborate step went: every answer with its cost, whether the agents disagreed, who won and
+ * why. Filled in as the answers arrive, so a running step shows the answers so far.
+ */
+export const CollaborationRecord = z.object({
+  mode: z.string(),
+  agents: z.array(z.string()),
+  answers: z.array(CollaborationAnswer),
+  judge: z.string().optional(),
+  disagreed: z.boolean().optional(),
+  winner: z.string().optional(),
+  /** Why the winner won, in words: the tally, the judge's reasons, the scores. */
+  settled: z.string().optional(),
+  /** Debate: the rounds that ran (fewer than asked when the agents came to agree). */
+  rounds: z.int().min(0).optional(),
+  /** Vote: the groups of agents that gave the same answer, largest first, and whether the top tied. */
+  groups: z.array(z.object({ agents: z.array(z.string()), count: z.int() })).optional(),
+  tie: z.boolean().optional(),
+  /** Judge and debate: the judge's decision and what it cost. */
+  verdict: z
+    .object({
+      judge: z.string(),
+      choice: z.int(),
+      agree: z.boolean(),
+      reasons: z.array(z.string()),
+      modelId: z.string().optional(),
+      costUsd: z.number().min(0),
+    })
+    .optional(),
+  /** What every answer and the judge cost together. */
+  costUsd: z.number().min(0),
+});
+export type CollaborationRecord = z.infer<typeof CollaborationRecord>;
+
 export const StepSnapshot = z.object({
   id: z.string(),
   status: z.enum(StepStatus),
@@ -91,6 +142,8 @@ export const StepSnapshot = z.object({
   model: ModelUse.optional(),
   /** For an `agent: auto` step: the agent chosen, why, and the alternatives' estimates. */
   choice: AgentChoice.optional(),
+  /** For a collaborate step: each agent's answers and cost, the disagreement, and how it was settled. */
+  collaboration: CollaborationRecord.optional(),
   /** The shared-context version the step started from. */
   contextVersion: z.number().int().optional(),
   /** For a foreach step: how many items are done out of how many. */

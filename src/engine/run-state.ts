@@ -9,6 +9,7 @@ import {
   type SharedContextSnapshot,
   type AgentMessage,
   type AgentChoice,
+  type CollaborationRecord,
   type Compensable,
   type StepSnapshot,
 } from './run-snapshot';
@@ -333,6 +334,11 @@ export class RunState {
   /** Keeps which agent an `agent: auto` step runs, and why. */
   recordChoice(stepId: string, choice: AgentChoice): void {
     this.update(stepId, { choice });
+  }
+
+  /** Keeps a collaborate step's answers and resolution, as they come. */
+  recordCollaboration(stepId: string, collaboration: CollaborationRecord): void {
+    this.update(stepId, { collaboration });
   }
 
   /** The agent a step ran: the one chosen for an `agent: auto` step, else the one its spec names. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AutoAgent } from '../agents/agent-definition';
+import { CollaborationMode } from './collaboration';
 import { checkPendingLimits } from './pending-limits';
 import { Spec, StepKind, ToolName, type Step } from './spec';
 import { checkDeclarations, checkInput, inputsRead } from './spec-inputs';
@@ -136,6 +137,7 @@ function checkGraph(spec: Spec): SpecIssue[] {
   const { issues, indexById, acyclic } = checkDependencies(spec.steps);
   spec.steps.forEach((step, index) => issues.push(...checkStep(step, index, spec, acyclic)));
   issues.push(...checkDeclarations(spec.inputs), ...checkInputReads(spec), ...checkPendingLimits(spec));
+  spec.steps.forEach((step, index) => issues.push(...checkCollaborate(step, index)));
   spec.steps.forEach((step, index) => {
     if (step.kind === StepKind.Plan && step.foreach)
       issues.push({
@@ -216,6 +218,15 @@ function checkAgents(
               message: `unknown agent "${agent}"; the registry has ${[...agents].sort().join(', ')}`,
             },
           ];
+    if (step.kind === StepKind.Agent && step.collaborate) {
+      const { agents: team, judge } = step.collaborate;
+      return [
+        ...team.flatMap((agent, n) =>
+          agent === AutoAgent ? [] : unknown(agent, ['collaborate', 'agents', n]),
+        ),
+        ...(judge ? unknown(judge, ['collaborate', 'judge']) : []),
+      ];
+    }
     if (step.kind === StepKind.Agent) return step.agent === AutoAgent ? [] : unknown(step.agent, ['agent']);
     if (step.kind !== StepKind.Plan) return [];
     return [
@@ -275,6 +286,47 @@ function checkNeeds(
       },
     ];
   });
+}
+
+/**
+ * What `collaborate` must say, beyond its schema: rounds only for a debate, a judge only where one
+ * decides, agents rather than `auto`, and an `agent` (when given) from the team. It runs once, so no
+ * foreach.
+ */
+function checkCollaborate(step: Step, index: number): SpecIssue[] {
+  if (step.kind !== StepKind.Agent || !step.collaborate) return [];
+  const { mode, agents, rounds, judge } = step.collaborate;
+  const at = (more: (string | number)[]) => ['steps', index, ...more];
+  const issues: SpecIssue[] = [];
+  if (rounds !== undefined && mode !== CollaborationMode.Debate)
+    issues.push({
+      path: at(['collaborate', 'rounds']),
+      message: `rounds applies only to mode: debate; this step's mode is ${mode} (drop rounds, or use mode: debate)`,
+    });
+  if (judge !== undefined && mode !== CollaborationMode.Judge && mode !== CollaborationMode.Debate)
+    issues.push({
+      path: at(['collaborate', 'judge']),
+      message: `judge applies only to mode: judge or debate; mode ${mode} settles without one (drop judge)`,
+    });
+  agents.forEach((agent, n) => {
+    if (agent === AutoAgent)
+      issues.push({
+        path: at(['collaborate', 'agents', n]),
+        message: `collaborate.agents names the agents to ask; ${AutoAgent} chooses one, so it cannot be one of them`,
+      });
+  });
+  if (!agents.includes(step.agent))
+    issues.push({
+      path: at(['agent']),
+      message: `with collaborate, agent is one of collaborate.agents (${agents.join(', ')}) or left out; "${step.agent}" is not`,
+    });
+  if (step.foreach)
+    issues.push({
+      path: at(['foreach']),
+      message:
+        'a collaborate step asks its agents once: it takes no foreach (put the foreach on a subworkflow)',
+    });
+  return issues;
 }
 
 /** The templates and expressions of one step: valid, and reading only steps that finish before it. */

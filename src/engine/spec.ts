@@ -2,6 +2,7 @@ import type { StringValue } from 'ms';
 import { z } from 'zod';
 import { CapabilityTag } from '../agents/agent-definition';
 import { ModelStepInput } from '../models/model-step-input';
+import { CollaborationMode, MAX_COLLABORATORS, MAX_DEBATE_ROUNDS } from './collaboration';
 import { InputDeclarations } from './spec-inputs';
 
 /**
@@ -154,29 +155,70 @@ export const ModelStep = z.strictObject({
 export type ModelStep = z.infer<typeof ModelStep>;
 
 /**
+ * Several agents on the same task, in parallel, and how their answers are settled (docs/engine.md,
+ * "Collaboration"): `vote` counts their structured outputs, `judge` lets the judge agent choose,
+ * `debate` shows each agent the others' answers for `rounds` rounds before the judge decides, and
+ * `best-of` takes the answer the evaluator scores highest.
+ */
+export const Collaborate = z.strictObject({
+  mode: z.enum(Object.values(CollaborationMode) as [CollaborationMode, ...CollaborationMode[]]),
+  agents: z
+    .array(z.string().min(1))
+    .min(2, 'collaborate.agents lists at least 2 agents: one agent has nobody to agree with')
+    .max(MAX_COLLABORATORS, `collaborate.agents lists at most ${MAX_COLLABORATORS} agents`)
+    .refine((agents) => new Set(agents).size === agents.length, 'collaborate.agents lists each agent once'),
+  /** Debate only: how many rounds the agents may revise their answers after seeing the others'. */
+  rounds: z
+    .int('rounds is a whole number of debate rounds')
+    .min(1, 'a debate has at least 1 round')
+    .max(MAX_DEBATE_ROUNDS, `a debate has at most ${MAX_DEBATE_ROUNDS} rounds`)
+    .optional(),
+  /** Judge and debate: the agent that decides; the reviewer unless named. */
+  judge: z.string().min(1).optional(),
+});
+export type Collaborate = z.infer<typeof Collaborate>;
+
+/** How many rounds a debate lasts when `rounds` is not given. */
+export const DEFAULT_DEBATE_ROUNDS = 2;
+
+/**
  * Gives a task to a specialist agent from the registry (config/agents): a tool-using loop that runs as
  * one activity in the agents pool. Without `compensate`, the agent's own compensation undoes it (for
  * most agents: restoring the workspace snapshot taken before the step). `agent: auto` with `needs`
- * lets Troupe choose among the agents that provide every capability needed (docs/learning.md).
+ * lets Troupe choose among the agents that provide every capability needed (docs/learning.md). With
+ * `collaborate`, `agent` may be left out: it reads as the first agent listed.
  */
-export const AgentStep = z.strictObject({
-  ...stepBase,
-  kind: z.literal(StepKind.Agent),
-  /** An agent id from the registry, or `auto`: Troupe chooses by `needs` and earlier outcomes. */
-  agent: z.string().min(1),
-  /** With `agent: auto`: the capabilities the chosen agent must provide, all of them. */
-  needs: z.array(CapabilityTag).min(1, 'needs lists at least one capability').max(10).optional(),
-  /** With `agent: auto`: false chooses by the outcome records' means only, never exploring. */
-  explore: z.boolean().optional(),
-  timeout: Duration.optional(),
-  retry: Retry.optional(),
-  with: z.strictObject({
-    task: z.string().min(1, 'task must say what the agent should do'),
-    context: z.record(z.string(), z.unknown()).optional(),
-    repo: z.string().min(1).optional(),
-    maxIterations: z.int().positive().max(100).optional(),
-  }),
-});
+export const AgentStep = z
+  .strictObject({
+    ...stepBase,
+    kind: z.literal(StepKind.Agent),
+    /** An agent id from the registry, or `auto`: Troupe chooses by `needs` and earlier outcomes. */
+    agent: z.string().min(1).optional(),
+    /** With `agent: auto`: the capabilities the chosen agent must provide, all of them. */
+    needs: z.array(CapabilityTag).min(1, 'needs lists at least one capability').max(10).optional(),
+    /** With `agent: auto`: false chooses by the outcome records' means only, never exploring. */
+    explore: z.boolean().optional(),
+    /** Several agents on the task, and how their answers are settled. */
+    collaborate: Collaborate.optional(),
+    timeout: Duration.optional(),
+    retry: Retry.optional(),
+    with: z.strictObject({
+      task: z.string().min(1, 'task must say what the agent should do'),
+      context: z.record(z.string(), z.unknown()).optional(),
+      repo: z.string().min(1).optional(),
+      maxIterations: z.int().positive().max(100).optional(),
+    }),
+  })
+  .superRefine((step, ctx) => {
+    if (step.agent === undefined && step.collaborate === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['agent'],
+        message:
+          'an agent step names its agent (agent: <id> or agent: auto), or lists several in collaborate.agents',
+      });
+  })
+  .transform((step) => ({ ...step, agent: step.agent ?? step.collaborate?.agents[0] ?? '' }));
 export type AgentStep = z.infer<typeof AgentStep>;
 
 /**

@@ -14,6 +14,32 @@ export const OutcomeFeatures = z.strictObject({
 });
 export type OutcomeFeatures = z.infer<typeof OutcomeFeatures>;
 
+/**
+ * A collaborate step's record: how the team answered (each answer's agent, round, model and cost),
+ * whether it disagreed, who won and why.
+ */
+export const OutcomeCollaboration = z.strictObject({
+  mode: z.string().min(1).max(20),
+  answers: z
+    .array(
+      z.strictObject({
+        agent: z.string().max(200),
+        round: z.int().min(0),
+        ok: z.boolean(),
+        model: z.string().max(200).optional(),
+        costUsd: z.number().min(0),
+        score: z.number().optional(),
+      }),
+    )
+    .max(200),
+  disagreed: z.boolean().optional(),
+  winner: z.string().max(200).optional(),
+  settled: z.string().max(2000).optional(),
+  judge: z.string().max(200).optional(),
+  judgeCostUsd: z.number().min(0).optional(),
+});
+export type OutcomeCollaboration = z.infer<typeof OutcomeCollaboration>;
+
 export const OutcomeRecord = z.strictObject({
   runId: z.string().min(1).max(300),
   specName: z.string().max(200),
@@ -32,6 +58,8 @@ export const OutcomeRecord = z.strictObject({
   features: OutcomeFeatures,
   /** For an `agent: auto` step: why its agent was chosen, and the alternatives' estimates. */
   choice: AgentChoice.optional(),
+  /** For a collaborate step: the team's answers with their cost, and the resolution. */
+  collaboration: OutcomeCollaboration.optional(),
   /** When the step ended, ISO 8601 (the workflow's deterministic clock). */
   endedAt: z.iso.datetime(),
 });

@@ -19,16 +19,15 @@ import type { AgentActivities } from '../activities/agent-activities';
 import type { ChatActivities, ChatTurnResult } from '../activities/chat-activities';
 import { chatPlanSpec } from '../engine/chat-plan';
 import { ChatSession, ChatValidationError, newChat, type CarriedChat } from '../engine/chat-session';
-import { debateNote, decisionSchema, disagree, judgeTask, tallyVotes } from '../engine/chat-team';
+import { decisionSchema, settleChatTeam } from '../engine/chat-team';
+import { parseDecision, type Decision } from '../engine/collaboration';
 import {
   ChatMode,
   EntryRole,
   EntryStatus,
   PlanStatus,
-  TeamResolution,
   type ChatEntry,
   type ChatSnapshot,
-  type TeamOutcome,
 } from '../engine/chat-types';
 import type { RunSnapshot } from '../engine/run-snapshot';
 import {
@@ -381,102 +380,14 @@ async function answerAsTeam(session: ChatSession, turn: ChatEntry, known: Set<st
   const settled = await Promise.allSettled(team.agents.map((agent) => reply(session, turn, agent)));
   const cancelled = settled.find((result) => result.status === 'rejected' && isCancellation(result.reason));
   if (cancelled?.status === 'rejected') throw cancelled.reason;
-  let answers = settled.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
-  if (answers.length === 0)
+  const first = settled.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  if (first.length === 0)
     throw ApplicationFailure.create({ message: 'no agent of the team answered', nonRetryable: true });
-  const first = answers;
-  const judge = known.has('reviewer') ? 'reviewer' : (answers[0]?.agent ?? 'reviewer');
-  const texts = () => answers.map((entry) => entry.text);
-  let outcome: TeamOutcome;
-  if (answers.length === 1) {
-    outcome = {
-      method: team.resolve,
-      answers: answers.map((entry) => entry.id),
-      disagreed: false,
-      winner: answers[0]?.agent ?? '',
-      settled: 'only one agent answered',
-    };
-  } else if (team.resolve === TeamResolution.Vote) {
-    const agents = answers.map((entry) => entry.agent ?? '');
-    const task = judgeTask(
-      turn.text,
-      answers.map((entry) => ({ agent: entry.agent ?? '', text: entry.text })),
-    );
-    const ballots = await Promise.all(
-      agents.map((agent) =>
-        decide(session, turn, agent, `${task}\n\nYou are ${agent}; vote for the best answer.`),
-      ),
-    );
-    const votes = Object.fromEntries(agents.map((agent, index) => [agent, ballots[index]?.choice ?? index]));
-    const tally = tallyVotes(agents, votes);
-    outcome = {
-      method: 'vote',
-      answers: answers.map((entry) => entry.id),
-      disagreed: disagree(texts()),
-      winner: tally.winner,
-      settled: tally.settled,
-      votes: Object.fromEntries(
-        Object.entries(votes).map(([agent, choice]) => [agent, agents[choice] ?? String(choice)]),
-      ),
-    };
-  } else {
-    let rounds = 0;
-    if (team.resolve === TeamResolution.Debate) {
-      while (rounds < team.rounds && disagree(texts())) {
-        rounds += 1;
-        const round = rounds;
-        const previous = answers;
-        answers = await Promise.all(
-          previous.map((entry) =>
-            reply(session, turn, entry.agent ?? '', {
-              round,
-              note: debateNote(
-                round,
-                team.rounds,
-                previous
-                  .filter((other) => other !== entry)
-                  .map((other) => ({ agent: other.agent ?? '', text: other.text })),
-              ),
-            }),
-          ),
-        );
-      }
-    }
-    const disagreed = disagree(texts());
-    if (team.resolve === TeamResolution.Debate && !disagreed) {
-      outcome = {
-        method: 'debate',
-        answers: answers.map((entry) => entry.id),
-        disagreed: disagree(first.map((entry) => entry.text)),
-        winner: answers[0]?.agent ?? '',
-        settled:
-          rounds === 0
-            ? 'the agents agreed at once'
-            : `the agents agreed after ${rounds} round${rounds > 1 ? 's' : ''} of debate`,
-        rounds,
-      };
-    } else {
-      const verdict = await decide(
-        session,
-        turn,
-        judge,
-        judgeTask(
-          turn.text,
-          answers.map((entry) => ({ agent: entry.agent ?? '', text: entry.text })),
-        ),
-      );
-      const winner = answers[verdict.choice]?.agent ?? answers[0]?.agent ?? '';
-      const reasons = verdict.reasons.length > 0 ? `: ${verdict.reasons.join('; ')}` : '';
-      outcome = {
-        method: team.resolve,
-        answers: answers.map((entry) => entry.id),
-        disagreed,
-        winner,
-        settled: `${team.resolve === TeamResolution.Debate ? `no agreement after ${rounds} round${rounds === 1 ? '' : 's'}; ` : ''}the judge (${judge}) chose ${winner}${reasons}`,
-        ...(team.resolve === TeamResolution.Debate && { rounds }),
-      };
-    }
-  }
+  const judge = known.has('reviewer') ? 'reviewer' : (first[0]?.agent ?? 'reviewer');
+  const { outcome, answers } = await settleChatTeam(turn.text, team, judge, first, {
+    revise: (entry, round, note) => reply(session, turn, entry.agent ?? '', { round, note }),
+    decide: (agent, task) => decide(session, turn, agent, task),
+  });
   const winning = answers.find((entry) => entry.agent === outcome.winner);
   session.add(
     {
@@ -493,12 +404,7 @@ async function answerAsTeam(session: ChatSession, turn: ChatEntry, known: Set<st
 }
 
 /** A judge's or voter's decision: an index into the answers, whether they agree, and why. */
-async function decide(
-  session: ChatSession,
-  turn: ChatEntry,
-  agent: string,
-  task: string,
-): Promise<{ choice: number; agree: boolean; reasons: string[] }> {
+async function decide(session: ChatSession, turn: ChatEntry, agent: string, task: string): Promise<Decision> {
   const result = await chatActivities().chatDecide({
     sessionId: session.sessionId,
     messageId: `${turn.id}-decide-${agent}`,
@@ -508,14 +414,7 @@ async function decide(
     ...(session.model && { model: session.model }),
   });
   session.record(agent, true, result.costUsd);
-  const decision = (result.decision ?? {}) as { choice?: unknown; agree?: unknown; reasons?: unknown };
-  return {
-    choice: typeof decision.choice === 'number' ? Math.trunc(decision.choice) : 0,
-    agree: decision.agree === true,
-    reasons: Array.isArray(decision.reasons)
-      ? decision.reasons.filter((item): item is string => typeof item === 'string')
-      : [],
-  };
+  return parseDecision(result.decision);
 }
 
 /** Workflow mode: the planner plans, the plan is checked into a spec, and waits for the user's decision. */

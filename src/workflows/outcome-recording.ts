@@ -1,7 +1,8 @@
 import { isCancellation, proxyActivities } from '@temporalio/workflow';
 import type { createOutcomeActivities } from '../activities/outcome-activities';
 import type { StepOutcomeInput } from '../activities/outcome-activities';
-import { StepStatus, type RunSnapshot } from '../engine/run-snapshot';
+import { StepStatus, type CollaborationRecord, type RunSnapshot } from '../engine/run-snapshot';
+import type { OutcomeCollaboration } from '../learning/outcome-record';
 import type { Spec } from '../engine/spec';
 
 /** Runs started before this patch replay without the outcome activity; new runs record outcomes. */
@@ -27,8 +28,9 @@ export function endedSteps(snapshot: RunSnapshot, spec: Spec): StepOutcomeInput[
     out.push({
       stepId: s.id,
       kind: s.kind,
-      ...(step?.kind === 'agent' && { agent: s.choice?.agent ?? step.agent }),
+      ...(step?.kind === 'agent' && { agent: s.collaboration?.winner ?? s.choice?.agent ?? step.agent }),
       ...(s.choice && { needs: s.choice.needs, choice: s.choice }),
+      ...(s.collaboration && { collaboration: outcomeCollaboration(s.collaboration) }),
       ...(s.model && {
         model: s.model.modelId,
         inputTokens: s.model.inputTokens,
@@ -45,6 +47,25 @@ export function endedSteps(snapshot: RunSnapshot, spec: Spec): StepOutcomeInput[
     });
   }
   return out;
+}
+
+/** What the outcome record keeps of a collaborate step: no answers' contents, their agents and costs. */
+function outcomeCollaboration(c: CollaborationRecord): OutcomeCollaboration {
+  return {
+    mode: c.mode,
+    answers: c.answers.map((answer) => ({
+      agent: answer.agent,
+      round: answer.round,
+      ok: answer.ok,
+      ...(answer.modelId && { model: answer.modelId }),
+      costUsd: answer.costUsd,
+      ...(answer.score !== undefined && { score: answer.score }),
+    })),
+    ...(c.disagreed !== undefined && { disagreed: c.disagreed }),
+    ...(c.winner && { winner: c.winner }),
+    ...(c.settled && { settled: c.settled.slice(0, 2000) }),
+    ...(c.verdict && { judge: c.verdict.judge, judgeCostUsd: c.verdict.costUsd }),
+  };
 }
 
 function outputExitCode(output: unknown): number | undefined {

@@ -1,5 +1,4 @@
 import {
-  ActivityCancellationType,
   ActivityFailure,
   ApplicationFailure,
   CancelledFailure,
@@ -12,7 +11,6 @@ import {
   sleep,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { ActivityOptions, Duration, RetryPolicy } from '@temporalio/common';
 import type { createToolActivities } from '../activities/tool-activities';
 import type { ExpressionContext } from '../engine/expressions';
 import { evaluateExpression, StoredValueNeeded } from '../engine/expressions';
@@ -20,20 +18,17 @@ import type { ChildRun, RunState } from '../engine/run-state';
 import type { RunWorkflowInput } from './run-messages';
 import type { PendingReview } from '../engine/shared-context';
 import type { ModelUse, RunSnapshot } from '../engine/run-snapshot';
-import type { AgentActivities } from '../activities/agent-activities';
-import type { AgentStepInput, AgentStepResult } from '../agents/agent-step-input';
 import type {
   AgentStep,
   ApprovalStep,
   Compensation,
   ModelStep,
   PlanStep,
-  Retry,
   Step,
   SubworkflowStep,
   ToolStep,
 } from '../engine/spec';
-import { agentsQueue, toolsQueue } from '../engine/task-queues';
+import { toolsQueue } from '../engine/task-queues';
 import { runDetails, stepSummary } from '../engine/run-labels';
 import { bareExpression } from '../engine/template';
 import { runIdOf } from './run-id';
@@ -44,39 +39,16 @@ import { holdBudget, holdRest, holdsBudget } from './budget-holds';
 import { runModelStep, type ModelRoute } from './model-step';
 import { mergedSpec } from './spec-changes';
 import { plannedSteps, withPlanJoined } from '../engine/plan';
+import { stepActivityOptions, type StepCallOptions } from './steps/activity-options';
+import { agentActivities, runAgentStep } from './steps/agent-step';
+import { collaborates, runCollaborateStep } from './steps/collaborate-step';
+import type { StepResult } from './steps/step-result';
+
+export { compensateAgentStep } from './steps/agent-step';
+export type { StepResult };
 
 type ToolActivities = ReturnType<typeof createToolActivities>;
-type ToolCallOptions = Pick<ToolStep, 'retry' | 'timeout'>;
-
-/** A step's `retry` as Temporal's retry policy; without one, 3 attempts with exponential backoff. */
-function retryPolicy(retry: Retry | undefined): RetryPolicy {
-  return {
-    initialInterval: retry?.backoff?.initial ?? '1 second',
-    backoffCoefficient: retry?.backoff?.coefficient ?? 2,
-    ...(retry?.backoff?.max && { maximumInterval: retry.backoff.max }),
-    maximumAttempts: retry?.attempts ?? 3,
-  };
-}
-
-/**
- * A step's activities run in their pool's task queue with the step's own retry and timeout (or the
- * pool's default); cancellation waits for the activity to stop.
- */
-function stepActivityOptions(
-  taskQueue: string,
-  { retry, timeout }: ToolCallOptions,
-  defaults: { timeout: Duration; heartbeat: Duration },
-  summary: string,
-): ActivityOptions {
-  return {
-    taskQueue,
-    summary,
-    startToCloseTimeout: timeout ?? defaults.timeout,
-    heartbeatTimeout: defaults.heartbeat,
-    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-    retry: retryPolicy(retry),
-  };
-}
+type ToolCallOptions = StepCallOptions;
 
 function toolActivities(options: ToolCallOptions, summary: string): ToolActivities {
   // Tool steps run in the tools pool. No patch needed: the task queue is not part of replay's command
@@ -91,8 +63,6 @@ function toolActivities(options: ToolCallOptions, summary: string): ToolActiviti
     ),
   );
 }
-
-export type StepResult = { output: unknown; attempts?: number; model?: ModelUse };
 
 /** Runs one step (or one item of a foreach step) and answers its output. */
 export async function runStepOnce(
@@ -113,93 +83,10 @@ export async function runStepOnce(
     case 'model':
       return callModel(run, step, context);
     case 'agent':
-      return runAgentStep(run, step, context);
+      return collaborates(step) ? runCollaborateStep(run, step, context) : runAgentStep(run, step, context);
     case 'plan':
       return runPlanStep(run, step, context);
   }
-}
-
-/** Agent activities run in the agents pool. */
-function agentActivities(options: Pick<AgentStep, 'timeout' | 'retry'>, summary: string): AgentActivities {
-  return proxyActivities<AgentActivities>(
-    stepActivityOptions(
-      agentsQueue(workflowInfo().taskQueue),
-      options,
-      { timeout: '30 minutes', heartbeat: '30 seconds' },
-      summary,
-    ),
-  );
-}
-
-async function runAgentStep(run: RunState, step: AgentStep, context: ExpressionContext): Promise<StepResult> {
-  const argsResolved = resolveArgs(step.with, context, step.id);
-  const args = (
-    argsResolved instanceof Promise ? await (argsResolved as Promise<unknown>) : argsResolved
-  ) as AgentStep['with'];
-  const shared = context.context ?? {};
-  const input = {
-    runId: runIdOf(),
-    stepId: step.id,
-    agent: step.agent,
-    ...(context.index !== undefined && { index: context.index }),
-    ...args,
-    // The agent sees the shared context as of the version its step started from.
-    ...(Object.keys(shared).length > 0 && { context: { ...args.context, sharedContext: shared } }),
-  };
-  // An agent's calls happen inside its activity: it is checked against what is spent and what the
-  // calls in flight hold, but holds nothing itself.
-  const others = () => (holdsBudget(run) ? run.heldUsd() : 0);
-  const budget = () => run.spec.budget && { limitUsd: run.spec.budget.usd, spentUsd: run.costUsd + others() };
-  const call = async (request: AgentStepInput) => {
-    const spend = budget();
-    const result = await agentActivities(step, `${request.stepId} · ${request.agent}`).runAgent({
-      ...request,
-      ...(spend && { budget: spend }),
-    });
-    // A resumed loop reports its whole cost, the part before the pause included.
-    run.addCost(result.costUsd - (request.resume?.progress.costUsd ?? 0));
-    return result;
-  };
-  let result = await call(input);
-  // An agent that asks another pauses; the workflow runs the other agent as a child step, then resumes it.
-  for (let asked = 1; result.pending && result.resume; asked++) {
-    const { pending, resume } = result;
-    const answer = await call({
-      runId: input.runId,
-      stepId: `${step.id}_ask${asked}`,
-      agent: pending.agent,
-      task: pending.question,
-      context: { askedBy: step.agent },
-    });
-    const content = JSON.stringify(answer.output);
-    run.recordMessage({
-      stepId: step.id,
-      from: step.agent,
-      to: pending.agent,
-      question: pending.question,
-      answer: content,
-      at: new Date().toISOString(),
-    });
-    result = await call({
-      ...input,
-      resume: { progress: resume, answer: { agent: pending.agent, content, toolCallId: pending.toolCallId } },
-    });
-  }
-  const { resume: _resume, pending: _pending, ...output } = result;
-  const tools = result.toolCalls.length;
-  const refused = result.toolCalls.filter((call) => !call.ok).length;
-  return {
-    output,
-    model: {
-      modelId: result.modelId,
-      provider: '',
-      inputTokens: result.usage.inputTokens,
-      outputTokens: result.usage.outputTokens,
-      costUsd: result.costUsd,
-      reason: `agent ${result.agent}: ${result.iterations} iteration(s), ${tools} tool call(s), ${refused} refused`,
-      attempts: [],
-    },
-  };
 }
 
 /**
@@ -286,18 +173,6 @@ export async function reviewWrite(
   run.addCost(result.costUsd);
   const verdict = result.output as { verdict?: string; reasons?: string[] };
   run.settleReview(review, verdict.verdict === 'approve', (verdict.reasons ?? []).join('; '), new Date());
-}
-
-/** Undoes an agent step the way its agent says: most restore the workspace snapshot taken before it. */
-export async function compensateAgentStep(step: AgentStep, output: unknown): Promise<void> {
-  const snapshotRef = (output as Partial<AgentStepResult> | undefined)?.snapshotRef;
-  await agentActivities({}, `${step.id} · undo · ${step.agent}`).compensateAgent({
-    runId: runIdOf(),
-    stepId: step.id,
-    agent: step.agent,
-    ...(snapshotRef && { snapshotRef }),
-    ...(step.with.repo && { repo: step.with.repo }),
-  });
 }
 
 async function callModel(run: RunState, step: ModelStep, context: ExpressionContext): Promise<StepResult> {

@@ -81,6 +81,8 @@ const examples: { file: string; input?: Record<string, unknown>; status: string;
   { file: 'approval.yaml', status: 'completed', output: /published release 1\.0/ },
   { file: 'plan.yaml', input: { goal: 'Add a greet function, with docs' }, status: 'completed' },
   { file: 'fix-and-test.yaml', input: { repo: sampleRepo }, status: 'completed', output: /mean\(\)/ },
+  // Judge, vote, debate and best-of; the run's output is the best-of step's winner.
+  { file: 'collaborate.yaml', status: 'completed', output: /^debugger$/ },
 ];
 
 describe('npm run demo', () => {
