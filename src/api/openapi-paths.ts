@@ -20,6 +20,7 @@ import {
   CancelResponse,
   DecisionBody,
   ResultQuery,
+  RunForecastResponse,
   RunResult,
   StartRunRequest,
   StartRunResponse,
@@ -212,6 +213,15 @@ export function routes(): (RouteConfig & { scope: RouteScope })[] {
       summary: "A run's full state",
       request: { params: runParams },
       responses: { ...ok(RunSnapshot), 404: problem('No such run') },
+    },
+    {
+      method: 'get',
+      path: '/api/runs/{runId}/forecast',
+      scope: 'read',
+      summary:
+        "The run's predicted success, cost and duration, with confidence and the risk step, from the outcome records now",
+      request: { params: runParams },
+      responses: { ...ok(RunForecastResponse), 404: problem('No such run') },
     },
     {
       method: 'get',

@@ -9,6 +9,7 @@ import {
   LearningCurveResponse,
   ModelPerformance,
 } from '../../src/api/performance-analytics';
+import { RunForecastResponse } from '../../src/api/runs-routes';
 import type { OutcomeRecord } from '../../src/learning/outcome-record';
 import { StoreOutcomeStore } from '../../src/learning/outcome-store';
 import { storeOf } from '../../src/store/store';
@@ -222,6 +223,17 @@ describe('regression alerts over Socket.IO', () => {
       const metrics = await (await fetch(`${api.baseUrl}/metrics`)).text();
       expect(metrics).toMatch(/troupe_regression_alerts_total\{metric="durationMs"\} 1\b/);
       expect(metrics).toMatch(/troupe_run_regressions\{metric="durationMs"\} [1-9]/);
+
+      // The run page's forecast: the same model as the start's, from the records now (5 s cache).
+      await new Promise((resolve) => setTimeout(resolve, 5_100));
+      const forecast = await getJson(api.baseUrl, `/api/runs/${slow}/forecast`);
+      expect(forecast.status).toBe(200);
+      const { prediction } = RunForecastResponse.parse(forecast.body);
+      expect(prediction).toMatchObject({ confidence: 'medium', records: expect.any(Number) });
+      expect(prediction!.records).toBeGreaterThanOrEqual(6);
+      expect(prediction!.success).toBeGreaterThan(0.5);
+      expect(prediction!.explanation).toMatch(/^\d+% = product of work \d+% \(\d+ records\)$/);
+      expect((await getJson(api.baseUrl, '/api/runs/no-such-run/forecast')).status).toBe(404);
     } finally {
       for (const { socket } of clients) socket.disconnect();
     }
