@@ -36,10 +36,10 @@ export function useModels() {
 
 type AnalyticsView = 'runs' | 'cost' | 'steps' | 'agents' | 'models' | 'learning';
 
-function useAnalytics<T>(what: AnalyticsView, days: number) {
+function useAnalytics<T>(what: AnalyticsView, days: number, extra: Record<string, number> = {}) {
   return useQuery({
-    queryKey: insightKeys.analytics(what, days),
-    queryFn: () => api<T>(`/api/analytics/${what}${query({ days })}`),
+    queryKey: [...insightKeys.analytics(what, days), extra],
+    queryFn: () => api<T>(`/api/analytics/${what}${query({ days, ...extra })}`),
     refetchInterval: 30_000,
   });
 }
@@ -48,4 +48,6 @@ export const useCostAnalytics = (days: number) => useAnalytics<CostAnalytics>('c
 export const useStepAnalytics = (days: number) => useAnalytics<StepAnalytics>('steps', days);
 export const useAgentPerformance = (days: number) => useAnalytics<AgentPerformance>('agents', days);
 export const useModelPerformance = (days: number) => useAnalytics<ModelPerformance>('models', days);
-export const useLearningCurve = (days: number) => useAnalytics<LearningCurveResponse>('learning', days);
+/** The curve in blocks of `window` choices: small blocks show a young Troupe learning. */
+export const useLearningCurve = (days: number, window = 5) =>
+  useAnalytics<LearningCurveResponse>('learning', days, { window });

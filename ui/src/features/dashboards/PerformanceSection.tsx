@@ -104,7 +104,7 @@ export function PerformanceSection({ days }: { days: number }) {
           summary={
             learning?.share === undefined
               ? 'share of agent: auto choices that were optimal'
-              : `${learning.optimal} of ${learning.choices} choices optimal (${pct(learning.share)}%)`
+              : `${learning.optimal} of ${learning.choices} choices optimal (${pct(learning.share)}%); per 5 choices, in order`
           }
           empty={
             learning &&
@@ -112,7 +112,7 @@ export function PerformanceSection({ days }: { days: number }) {
             'No agent: auto choices in this period: the share of optimal ones shows here.'
           }
         >
-          <LineChart data={windows} margin={{ left: 4 }}>
+          <LineChart data={windows} margin={{ top: 8, left: 4, right: 12 }}>
             <CartesianGrid strokeDasharray="3 3" stroke="var(--border)" />
             <XAxis dataKey="choices" tick={axis} />
             <YAxis domain={[0, 100]} tick={axis} tickFormatter={(value: number) => `${value}%`} />
