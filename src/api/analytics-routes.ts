@@ -111,7 +111,7 @@ const isLocal = (entry: LedgerEntry) => entry.computeSeconds !== undefined;
 const share = (calls: number, localCalls: number) => (calls > 0 ? { share: localCalls / calls } : {});
 
 /** The UTC days from `days - 1` days ago to today, oldest first. */
-function lastDays(days: number, now = new Date()): string[] {
+export function lastDays(days: number, now = new Date()): string[] {
   const today = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
   return Array.from({ length: days }, (_, index) =>
     utcDay(new Date(today - (days - 1 - index) * 86_400_000)),

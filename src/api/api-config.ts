@@ -30,6 +30,10 @@ export const ApiConfig = z.object({
   TROUPE_LIVE_POLL_MS: z.coerce.number().int().min(20).default(250),
   /** How many runs and chat sessions one Socket.IO connection may watch at once. */
   TROUPE_LIVE_MAX_SUBSCRIPTIONS: z.coerce.number().int().min(1).max(10_000).default(100),
+  /** How often the outcome records are checked for new regressions while clients are connected. */
+  TROUPE_ALERT_POLL_MS: z.coerce.number().int().min(20).default(2000),
+  /** A regression of a run that ended longer ago than this is not alerted (it was, or nobody watched). */
+  TROUPE_ALERT_WINDOW_MS: z.coerce.number().int().min(1000).default(600_000),
   /** Set by `npm run demo`: the models are the scripted server's, and /api/ui-config says so. */
   TROUPE_DEMO: z.stringbool().default(false),
 });

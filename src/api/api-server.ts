@@ -11,7 +11,9 @@ import { authRequired, createApp } from './app';
 import { createAuthorizer } from './auth';
 import { attachChatLive } from './chat-live';
 import { attachLiveUpdates, type LiveUpdates } from './live-updates';
+import { outcomeStoreFor } from './evaluations-routes';
 import { createMetrics } from './metrics';
+import { StoreAlertClaims, watchRegressions } from './regression-alerts';
 import type { RpcCount } from './rpc-count';
 import { allowedHostNames, requestGuards } from './request-guards';
 import { openTokenBus } from '../models/token-stream';
@@ -77,6 +79,13 @@ export async function startApiServer({
     await tokens.close();
     throw err;
   });
+  const regressions = watchRegressions(live.io, {
+    store: outcomeStoreFor(config),
+    claims: new StoreAlertClaims(storeOf(config)),
+    pollMs: api.TROUPE_ALERT_POLL_MS,
+    windowMs: api.TROUPE_ALERT_WINDOW_MS,
+    onAlert: (alert) => metrics.alertSent(alert.metric),
+  });
   const chatLive = attachChatLive(live.io, {
     client,
     maxSubscriptions: api.TROUPE_LIVE_MAX_SUBSCRIPTIONS,
@@ -92,6 +101,7 @@ export async function startApiServer({
     );
     server.listen(port, host, () => resolve());
   }).catch(async (err: unknown) => {
+    regressions.close();
     await live.close();
     await tokens.close();
     throw err;
@@ -101,6 +111,7 @@ export async function startApiServer({
     live,
     close: async () => {
       chatLive.close();
+      regressions.close();
       await live.close();
       await tokens.close();
       server.closeAllConnections();

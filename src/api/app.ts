@@ -24,6 +24,7 @@ import { keysRoutes } from './keys-routes';
 import { LOGIN_PARAM, redeemLoginToken, SESSION_COOKIE } from './login-links';
 import { createMetrics, type ApiMetrics } from './metrics';
 import { modelsRoutes } from './models-routes';
+import { performanceRoutes } from './performance-analytics';
 import { openApiDocument } from './openapi';
 import { refuseUnsafeBody } from './request-parsing';
 import { temporalDeadlines } from './temporal-connection';
@@ -211,6 +212,11 @@ export function createApp(options: AppOptions): express.Express {
     });
   });
   app.use('/api/analytics', read, analyticsRoutes({ client, config }));
+  app.use(
+    '/api/analytics',
+    read,
+    performanceRoutes({ store: outcomes, ...(models && { catalogue: () => models.catalogue }) }),
+  );
   app.use('/api/evaluations', read, evaluationsRoutes({ store: outcomes }));
   app.use('/api/keys', admin, keysRoutes({ keys: auth.keys }));
   if (models) app.use('/api/models', read, modelsRoutes({ runtime: models }));

@@ -32,6 +32,27 @@ export const RunDeltaEvent = z.object({
 });
 export type RunDeltaEvent = z.infer<typeof RunDeltaEvent>;
 
+/**
+ * Server -> every client: an evaluation raised a regression (a run more than 10% worse than its
+ * spec's baseline in one metric). Sent once per run and metric, cluster-wide; `id` is that pair.
+ */
+export const RegressionAlert = z.object({
+  id: z.string(),
+  kind: z.literal('regression'),
+  runId: z.string(),
+  specName: z.string(),
+  metric: z.enum(['score', 'costUsd', 'durationMs']),
+  value: z.number(),
+  baseline: z.number(),
+  /** How much worse, as a fraction of the baseline; null when the baseline is 0. */
+  worseBy: z.number().nullable(),
+  message: z.string(),
+  /** When the run ended, and when the alert was raised (ISO 8601). */
+  endedAt: z.string(),
+  raisedAt: z.string(),
+});
+export type RegressionAlert = z.infer<typeof RegressionAlert>;
+
 export const LiveEvent = {
   Subscribe: 'subscribe',
   Unsubscribe: 'unsubscribe',
@@ -42,6 +63,8 @@ export const LiveEvent = {
   /** Joins the agents room: the live status of every agent now, and again whenever it changes. */
   AgentsSubscribe: 'agents:subscribe',
   AgentsStatus: 'agents:status',
+  /** Server -> every connected client, unasked: a RegressionAlert. */
+  Alert: 'alert',
 } as const;
 
 /** The delta between two snapshots of one run. */

@@ -22,6 +22,8 @@ export type ApiMetrics = {
   /** Counts a step status change the live-update watcher saw. */
   stepChanged: (status: string) => void;
   socketClients: Gauge;
+  /** Counts a regression alert this process sent to the UI's clients. */
+  alertSent: (metric: string) => void;
 };
 
 /**
@@ -58,6 +60,12 @@ export function createMetrics({
   const socketClients = new Gauge({
     name: 'troupe_socket_clients',
     help: 'Connected Socket.IO clients',
+    registers: [registry],
+  });
+  const alerts = new Counter({
+    name: 'troupe_regression_alerts_total',
+    help: 'Regression alerts sent to Socket.IO clients by this API process (one process sends each)',
+    labelNames: ['metric'],
     registers: [registry],
   });
   new Gauge({
@@ -196,6 +204,7 @@ export function createMetrics({
     registry,
     socketClients,
     stepChanged: (status) => steps.inc({ status }),
+    alertSent: (metric) => alerts.inc({ metric }),
     timeRequests: (req, res, next) => {
       const end = latency.startTimer();
       res.once('finish', () => {

@@ -4,6 +4,12 @@ import { RunSnapshot } from '../engine/run-snapshot';
 import { EvaluationsQuery, EvaluationsResponse } from './evaluations-routes';
 import { AnalyticsQuery, CostAnalytics, RunAnalytics, StepAnalytics } from './analytics-routes';
 import { CodecRequest } from './codec-routes';
+import {
+  AgentPerformance,
+  LearningCurveQuery,
+  LearningCurveResponse,
+  ModelPerformance,
+} from './performance-analytics';
 import { CreatedKey, CreateKeyRequest, KeyListResponse } from './keys-routes';
 import { ListRunsQuery, RunListResponse } from './run-list';
 import { IdempotencyKey } from './run-start';
@@ -14,6 +20,7 @@ import {
   CancelResponse,
   DecisionBody,
   ResultQuery,
+  RunForecastResponse,
   RunResult,
   StartRunRequest,
   StartRunResponse,
@@ -206,6 +213,15 @@ export function routes(): (RouteConfig & { scope: RouteScope })[] {
       summary: "A run's full state",
       request: { params: runParams },
       responses: { ...ok(RunSnapshot), 404: problem('No such run') },
+    },
+    {
+      method: 'get',
+      path: '/api/runs/{runId}/forecast',
+      scope: 'read',
+      summary:
+        "The run's predicted success, cost and duration, with confidence and the risk step, from the outcome records now",
+      request: { params: runParams },
+      responses: { ...ok(RunForecastResponse), 404: problem('No such run') },
     },
     {
       method: 'get',
@@ -442,6 +458,32 @@ export function routes(): (RouteConfig & { scope: RouteScope })[] {
       summary: 'p50 and p95 step duration per agent',
       request: { query: AnalyticsQuery },
       responses: { ...ok(StepAnalytics), 400: problem('Invalid query') },
+    },
+    {
+      method: 'get',
+      path: '/api/analytics/agents',
+      scope: 'read',
+      summary:
+        'Per agent, from the outcome records: success rate, mean score, p50/p95 duration, cost per success, local share, and each per day',
+      request: { query: AnalyticsQuery },
+      responses: { ...ok(AgentPerformance), 400: problem('Invalid query') },
+    },
+    {
+      method: 'get',
+      path: '/api/analytics/models',
+      scope: 'read',
+      summary: 'The same per model, with whether the catalogue says it is local',
+      request: { query: AnalyticsQuery },
+      responses: { ...ok(ModelPerformance), 400: problem('Invalid query') },
+    },
+    {
+      method: 'get',
+      path: '/api/analytics/learning',
+      scope: 'read',
+      summary:
+        'The learning curve of agent: auto: the share of choices that were optimal in hindsight, per day and per window of choices',
+      request: { query: LearningCurveQuery },
+      responses: { ...ok(LearningCurveResponse), 400: problem('Invalid query') },
     },
     {
       method: 'get',

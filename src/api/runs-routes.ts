@@ -62,6 +62,14 @@ export const StartRunResponse = z.object({
 });
 export type StartRunResponse = z.infer<typeof StartRunResponse>;
 
+/** GET /api/runs/:runId/forecast: the start's forecast, made again from today's records. */
+export const RunForecastResponse = z.object({
+  runId: z.string(),
+  /** Absent when the outcome records cannot be read. */
+  prediction: RunForecast.optional(),
+});
+export type RunForecastResponse = z.infer<typeof RunForecastResponse>;
+
 export const RunIdParam = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}$/, 'not a run id');
 
 export const DecisionBody = z.strictObject({
@@ -223,6 +231,13 @@ export function runsRoutes({
 
   router.get('/:runId/spec', async (req, res) => {
     res.json(await readRunSpec(client, config, runIdOf(req.params.runId), { withInput: true }));
+  });
+
+  router.get('/:runId/forecast', async (req, res) => {
+    const runId = runIdOf(req.params.runId);
+    const { spec } = await readRunSpec(client, config, runId);
+    const prediction = await forecast?.(spec).catch(() => undefined);
+    res.json({ runId, ...(prediction && { prediction }) } satisfies RunForecastResponse);
   });
 
   router.get('/:runId/result', async (req, res) => {

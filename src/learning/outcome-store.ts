@@ -10,6 +10,8 @@ export interface OutcomeStore {
   put(record: OutcomeRecord): Promise<void>;
   /** Every record, one per run and step, oldest first. */
   list(): Promise<OutcomeRecord[]>;
+  /** Changes whenever records are added (count and newest end), so readers can skip rereading all. */
+  mark?(): Promise<string>;
 }
 
 /**
@@ -28,6 +30,15 @@ export class StoreOutcomeStore implements OutcomeStore {
       .values({ run_id: parsed.runId, step_id: parsed.stepId, ...row })
       .onConflict((oc) => oc.columns(['run_id', 'step_id']).doUpdateSet(row))
       .execute();
+  }
+
+  async mark(): Promise<string> {
+    const db = await this.store.query();
+    const row = await db
+      .selectFrom('outcomes')
+      .select((eb) => [eb.fn.countAll<number | string>().as('n'), eb.fn.max('ended_at').as('last')])
+      .executeTakeFirst();
+    return `${String(row?.n ?? 0)}:${row?.last ?? ''}`;
   }
 
   async list(): Promise<OutcomeRecord[]> {

@@ -98,6 +98,18 @@ export function storeMigrations(
           );
       },
     },
+    // Regression alerts: a row per alert sent, so several API processes (and restarts) send each once.
+    '0003_alerts': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('alerts')
+          .ifNotExists()
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('raised_at', 'text', (c) => c.notNull())
+          .addColumn('alert', 'text', (c) => c.notNull())
+          .execute();
+      },
+    },
   };
   return { getMigrations: () => Promise.resolve(migrations) };
 }

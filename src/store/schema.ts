@@ -11,6 +11,7 @@ export interface StoreSchema {
   budget_holds: BudgetHoldsTable;
   outcomes: OutcomesTable;
   blobs: BlobsTable;
+  alerts: AlertsTable;
 }
 
 export interface ApiKeysTable {
@@ -62,4 +63,13 @@ export interface BlobsTable {
   id: string;
   content: Buffer;
   bytes: number;
+}
+
+/** Alerts raised, one row each: the row is the claim that lets one API process of many send it. */
+export interface AlertsTable {
+  /** `<runId>:<metric>` for a regression. */
+  id: string;
+  raised_at: string;
+  /** The whole alert, JSON. */
+  alert: string;
 }

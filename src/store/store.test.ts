@@ -140,11 +140,11 @@ describe.each(backends)('the state store on $name', ({ location }) => {
   });
 
   it('migrates once per database, however often and by however many stores it is opened', async () => {
-    expect(await migrationsOf(first)).toEqual(['0001_state', '0002_import_data_files']);
+    expect(await migrationsOf(first)).toEqual(['0001_state', '0002_import_data_files', '0003_alerts']);
     const third = open(where);
-    expect(await migrationsOf(third)).toEqual(['0001_state', '0002_import_data_files']);
+    expect(await migrationsOf(third)).toEqual(['0001_state', '0002_import_data_files', '0003_alerts']);
     await third.close();
-    expect(await migrationsOf(open(where))).toEqual(['0001_state', '0002_import_data_files']);
+    expect(await migrationsOf(open(where))).toEqual(['0001_state', '0002_import_data_files', '0003_alerts']);
     if (!where.DATABASE_URL) {
       // The embedded file is private to its user, as the key file was.
       expect((await stat(sqliteStorePath(where.TROUPE_DATA_DIR))).mode & 0o777).toBe(0o600);

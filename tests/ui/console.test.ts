@@ -3,9 +3,12 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeModelServer, type FakeModelServer } from '../../src/fake-models/server';
+import type { OutcomeRecord } from '../../src/learning/outcome-record';
+import { StoreOutcomeStore } from '../../src/learning/outcome-store';
+import { storeOf } from '../../src/store/store';
 import { isClosed, postJson, readExample, waitForRun, waitUntil } from '../helpers/harness';
 import { shippedCatalogueOn, shippedModels } from '../models/helpers';
-import { expectAccessible, launchChromium, openPage, screenshotsDir } from './pages-browser';
+import { expectAccessible, launchChromium, openPage, screenshot, screenshotsDir } from './pages-browser';
 import { startUiStack, type UiStack } from './ui-stack';
 
 /** Where the tests leave their pictures: look at them after a change to the console. */
@@ -203,6 +206,122 @@ describe('the console, in Chromium, against the real stack', () => {
       timeoutMs: 20_000,
     });
     expect(loads()).toBe(1);
+  });
+});
+
+describe('the dashboards and the forecasts, in Chromium', () => {
+  /** A record as the workers' recordOutcomes activity writes it, `secondsAgo` before now. */
+  const record = (runId: string, over: Partial<OutcomeRecord>, secondsAgo = 600): OutcomeRecord => ({
+    runId,
+    specName: 'dash',
+    stepId: 'work',
+    inputTokens: 200,
+    outputTokens: 80,
+    costUsd: 0,
+    durationMs: 1_000,
+    attempts: 1,
+    success: true,
+    score: 100,
+    grade: 'EXCELLENT',
+    features: { stepKind: 'agent', capabilities: [], inputTokens: 200, specName: 'dash' },
+    endedAt: new Date(Date.now() - secondsAgo * 1000).toISOString(),
+    ...over,
+  });
+  const choice = (agent: string) => ({
+    agent,
+    needs: ['tests'],
+    context: 'agent:tests:small',
+    explored: agent === 'coder',
+    reason: `${agent}: highest expected reward`,
+    alternatives: ['coder', 'tester'].map((id) => ({
+      agent: id,
+      estimate: 0.6,
+      successMean: 0.8,
+      qualityMean: 0.8,
+      observations: 1,
+    })),
+  });
+
+  it("shows each agent's and model's figures, the learning curve, a regression as a toast, and a run's forecast", async () => {
+    const store = new StoreOutcomeStore(storeOf(stack.api.config));
+    const agents = [
+      ['coder', 'qwen2.5-coder:7b', 0, 1_400, true],
+      ['coder', 'qwen2.5-coder:7b', 0, 2_100, true],
+      ['coder', 'gpt-4o-mini', 0.003, 900, false],
+      ['reviewer', 'gpt-4o-mini', 0.002, 700, true],
+      ['debugger', 'llama3.2:3b', 0, 3_200, true],
+    ] as const;
+    for (const [index, [agent, model, costUsd, durationMs, success]] of agents.entries())
+      await store.put(
+        record(
+          `dash-${index}`,
+          {
+            agent,
+            model,
+            costUsd,
+            durationMs,
+            success,
+            score: success ? 90 : 0,
+            grade: success ? 'EXCELLENT' : 'POOR',
+          },
+          86_400 * (index % 3) + 900,
+        ),
+      );
+    for (const [index, agent] of ['coder', 'tester', 'coder', 'tester', 'tester', 'tester'].entries()) {
+      const ok = agent === 'tester';
+      await store.put(
+        record(
+          `pick-${index}`,
+          {
+            stepId: 'check',
+            agent,
+            success: ok,
+            score: ok ? 100 : 0,
+            grade: ok ? 'EXCELLENT' : 'POOR',
+            features: { stepKind: 'agent', capabilities: ['tests'], inputTokens: 10, specName: 'dash' },
+            choice: choice(agent),
+          },
+          3_600 - index * 10,
+        ),
+      );
+    }
+
+    await page.goto(`${base}/dashboards`);
+    const agentTable = page.getByRole('table', { name: 'Performance per agent' });
+    await agentTable.locator('[data-row-id="coder"]').waitFor();
+    expect(await agentTable.locator('[data-row-id="coder"]').getAttribute('data-success-rate')).toBe(
+      String(2 / 5),
+    );
+    await page
+      .getByRole('table', { name: 'Performance per model' })
+      .locator('[data-row-id="gpt-4o-mini"]')
+      .waitFor();
+    await page.locator('[data-chart="learning-curve"] .recharts-line-dot').first().waitFor();
+    expect(await page.getByTestId('hindsight-best').textContent()).toContain('best in hindsight tester');
+
+    // A slow run against five quick ones of the same spec: a toast on the open page, once.
+    const spec = `alerted-${Date.now()}`;
+    for (let i = 0; i < 5; i++)
+      await store.put(record(`${spec}-${i}`, { specName: spec, agent: undefined }, 120 - i));
+    await store.put(record(`${spec}-slow`, { specName: spec, agent: undefined, durationMs: 4_000 }, 1));
+    const toast = page.locator(`[data-alert-id="${spec}-slow:durationMs"]`);
+    await toast.waitFor({ timeout: 20_000 });
+    expect(await toast.textContent()).toContain('Regression: Duration 300% worse');
+    await expectAccessible(page, 'dashboards');
+    await screenshot(page, 'dashboards-analytics');
+    await toast.getByRole('button', { name: /Dismiss/ }).click();
+    await toast.waitFor({ state: 'detached' });
+
+    // A run's page says what the records predict for it.
+    const runId = await startRun(await readExample('hello.yaml'));
+    await page.goto(`${base}/runs/${runId}`);
+    const forecast = page.getByTestId('run-forecast');
+    await forecast.waitFor();
+    expect(await forecast.textContent()).toMatch(/\d+% chance of success · about \$[\d.]+ · about /);
+    expect(['low', 'medium', 'high']).toContain(await forecast.getAttribute('data-confidence'));
+    await page.locator('.run-page[data-run-status]').waitFor();
+    await screenshot(page, 'run-forecast');
+    await waitForRun(stack.ui, runId, isClosed);
   });
 });
 

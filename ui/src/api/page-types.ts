@@ -8,11 +8,16 @@ import type { AgentSummary } from '../../../src/agents/agent-status';
 import type { CostAnalytics, RunAnalytics, StepAnalytics } from '../../../src/api/analytics-routes';
 import type { QueueDepth } from '../../../src/api/agents-routes';
 import type {
+  AgentPerformance,
+  LearningCurveResponse,
+  ModelPerformance,
+} from '../../../src/api/performance-analytics';
+import type {
   CreateScheduleRequest,
   ScheduleListResponse,
   ScheduleView,
 } from '../../../src/api/schedule-options';
-import type { StartRunRequest, StartRunResponse } from '../../../src/api/runs-routes';
+import type { RunForecastResponse, StartRunRequest, StartRunResponse } from '../../../src/api/runs-routes';
 import type {
   SavedSpecResponse,
   SpecListResponse,
@@ -22,6 +27,8 @@ import type { BreakerState, ProviderStatus } from '../../../src/models/router-po
 import type { CatalogueModel } from '../../../src/models/catalogue';
 
 export type { CostAnalytics, RunAnalytics, StepAnalytics, ScheduleView, AgentSummary };
+export type { AgentPerformance, ModelPerformance, LearningCurveResponse, RunForecastResponse };
+export type PerformanceRow = AgentPerformance['agents'][number];
 export type SpecList = z.infer<typeof SpecListResponse>;
 export type SavedSpec = z.infer<typeof SavedSpecResponse>;
 export type ValidSpec = z.infer<typeof ValidateSpecResponse>;

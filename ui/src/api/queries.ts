@@ -7,6 +7,7 @@ import {
 } from '@tanstack/react-query';
 import { api, query } from './client';
 import { newer, type RunTokens, type StepTokens } from './live-cache';
+import type { RunForecastResponse } from './page-types';
 import type { ApprovalsResponse, RunFilter, RunListResponse, RunSnapshot, RunSpecResponse } from './types';
 
 /** Every cache key the UI uses, in one place, so live events and mutations patch the same entries. */
@@ -15,6 +16,8 @@ export const keys = {
   allRuns: ['runs'] as const,
   run: (runId: string) => ['run', runId] as const,
   runSpec: (runId: string) => ['run-spec', runId] as const,
+  forecast: (runId: string) => ['run-forecast', runId] as const,
+  alerts: ['alerts'] as const,
   tokens: (runId: string) => ['run-tokens', runId] as const,
   approvals: ['approvals'] as const,
   uiConfig: ['ui-config'] as const,
@@ -51,6 +54,16 @@ export function useRunSpec(runId: string) {
     queryKey: keys.runSpec(runId),
     queryFn: () => api<RunSpecResponse>(`/api/runs/${encodeURIComponent(runId)}/spec`),
     staleTime: Infinity,
+  });
+}
+
+/** A run's forecast from the outcome records; asked again while the run goes on, as records grow. */
+export function useRunForecast(runId: string, running: boolean) {
+  return useQuery({
+    queryKey: keys.forecast(runId),
+    queryFn: () => api<RunForecastResponse>(`/api/runs/${encodeURIComponent(runId)}/forecast`),
+    staleTime: 30_000,
+    refetchInterval: running ? 30_000 : false,
   });
 }
 

@@ -1,5 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api } from './client';
+import { keys } from './queries';
 import type { SavedSpec, SpecList, StartedRun, StartRunBody, ValidSpec } from './page-types';
 
 /** Cache keys of the spec library and its validation, beside the hooks that use them. */
@@ -91,6 +92,14 @@ export function useStartRun() {
   const client = useQueryClient();
   return useMutation({
     mutationFn: (body: StartRunBody) => api<StartedRun>('/api/runs', { method: 'POST', json: body }),
-    onSuccess: () => void client.invalidateQueries({ queryKey: ['runs'] }),
+    onSuccess: (started) => {
+      // The start's own forecast is the run page's first one, so it shows before any refetch.
+      if (started.prediction)
+        client.setQueryData(keys.forecast(started.runId), {
+          runId: started.runId,
+          prediction: started.prediction,
+        });
+      void client.invalidateQueries({ queryKey: ['runs'] });
+    },
   });
 }

@@ -3,6 +3,8 @@
  * keeps a hand-written copy and zod stays out of the bundle.
  */
 export type {
+  AgentChoice,
+  AgentEstimate,
   CompensationRecord,
   ModelUse,
   RunSnapshot,
@@ -11,7 +13,12 @@ export type {
   StepStatus,
 } from '../../../src/engine/run-snapshot';
 export type { RunFilter, RunListResponse, RunSummary } from '../../../src/api/run-list';
-export type { RunDeltaEvent, RunSnapshotEvent, SubscribeAck } from '../../../src/api/live-events';
+export type {
+  RegressionAlert,
+  RunDeltaEvent,
+  RunSnapshotEvent,
+  SubscribeAck,
+} from '../../../src/api/live-events';
 export type { TokenChunk } from '../../../src/models/token-stream';
 export type { ProblemField } from '../../../src/api/http-error';
 export type { ApprovalEntry, ApprovalsResponse } from '../../../src/api/approvals-routes';

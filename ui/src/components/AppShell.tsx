@@ -2,6 +2,7 @@ import { NavLink, Outlet } from 'react-router';
 import { useApprovals, useUiConfig } from '../api/queries';
 import { useCatchUpOnReconnect } from '../api/socket';
 import { ApiBanner } from './ApiBanner';
+import { RegressionAlerts } from './RegressionAlerts';
 import { isSignedOut, SignInNotice } from './SignInNotice';
 import { ThemeToggle } from './ThemeToggle';
 
@@ -53,6 +54,7 @@ export function AppShell() {
         <ThemeToggle />
       </header>
       <ApiBanner />
+      <RegressionAlerts />
       <main id="main" className="content">
         {signedOut ? (
           <SignInNotice message={config.error?.message ?? ''} onRetry={() => void config.refetch()} />

@@ -7,7 +7,6 @@ import {
   Line,
   LineChart,
   ReferenceLine,
-  ResponsiveContainer,
   Tooltip,
   XAxis,
   YAxis,
@@ -15,6 +14,8 @@ import {
 import { useCostAnalytics, useRunAnalytics, useStepAnalytics } from '../../api/insight-queries';
 import { formatDuration, formatUsd } from '../../components/format';
 import { ProblemAlert } from '../../components/ProblemAlert';
+import { axis, Panel, tooltip } from './ChartPanel';
+import { PerformanceSection } from './PerformanceSection';
 import './dashboards.css';
 
 const statusColours: Record<string, string> = {
@@ -25,41 +26,6 @@ const statusColours: Record<string, string> = {
   waiting: 'var(--waiting)',
   paused: 'var(--pending)',
 };
-const axis = { stroke: 'var(--muted)', fontSize: 12 };
-const tooltip = {
-  contentStyle: { background: 'var(--surface)', border: '1px solid var(--border)', color: 'var(--text)' },
-};
-
-type PanelProps = {
-  title: string;
-  summary: string;
-  /** Said over the chart when the period has nothing for it, so an empty grid is not a puzzle. */
-  empty?: string | false | undefined;
-  children: React.ReactNode;
-};
-
-function Panel({ title, summary, empty, children }: PanelProps) {
-  const id = title.toLowerCase().replace(/[^a-z0-9]+/g, '-');
-  return (
-    <figure className="chart-panel" aria-labelledby={id} data-chart={id} data-empty={Boolean(empty)}>
-      <figcaption id={id}>
-        <strong>{title}</strong>
-        <span className="muted small">{summary}</span>
-      </figcaption>
-      <div className="chart-box">
-        <ResponsiveContainer width="100%" height="100%">
-          {children as React.ReactElement}
-        </ResponsiveContainer>
-        {empty && (
-          <p className="chart-empty" data-testid="chart-empty">
-            {empty}
-          </p>
-        )}
-      </div>
-    </figure>
-  );
-}
-
 /** Runs, spend, the local-call share and step durations over the last days, from /api/analytics. */
 export default function DashboardsPage() {
   const [days, setDays] = useState(7);
@@ -219,6 +185,7 @@ export default function DashboardsPage() {
           </BarChart>
         </Panel>
       </div>
+      <PerformanceSection days={days} />
     </section>
   );
 }

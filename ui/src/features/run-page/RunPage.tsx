@@ -1,12 +1,13 @@
 import { lazy, Suspense, useCallback, useMemo, useState } from 'react';
 import { useParams, useSearchParams } from 'react-router';
-import { useRun, useRunSpec, useRunTokens } from '../../api/queries';
+import { useRun, useRunForecast, useRunSpec, useRunTokens } from '../../api/queries';
 import { useRunLive } from '../../api/socket';
 import { Elapsed } from '../../components/Elapsed';
 import { formatTime, formatUsd } from '../../components/format';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { StatusBadge } from '../../components/StatusBadge';
 import { RunControls } from './RunControls';
+import { RunForecastFacts } from './RunForecast';
 import { StepPanel } from './StepPanel';
 import { Timeline } from './Timeline';
 
@@ -19,6 +20,8 @@ export default function RunPage() {
   const run = useRun(runId);
   const spec = useRunSpec(runId);
   const tokens = useRunTokens(runId);
+  const closed = ['completed', 'failed', 'cancelled'].includes(run.data?.status ?? '');
+  const forecast = useRunForecast(runId, !closed);
   const [search, setSearch] = useSearchParams();
   const selected = search.get('step') ?? undefined;
   const select = useCallback(
@@ -67,6 +70,7 @@ export default function RunPage() {
         </div>
         {data && <RunControls run={data} />}
       </div>
+      <RunForecastFacts forecast={forecast.data?.prediction} onSelectStep={onSelect} />
       <ProblemAlert error={run.error} title="The run could not be read" />
       <ProblemAlert error={spec.error} title="The run's spec could not be read" />
       {data?.error && (

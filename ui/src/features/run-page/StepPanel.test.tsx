@@ -158,4 +158,60 @@ describe('the step details panel', () => {
     await userEvent.click(screen.getByRole('button', { name: 'Close step details' }));
     expect(onClose).toHaveBeenCalled();
   });
+  it("shows an agent: auto step's chosen agent, its reason and every candidate's estimate", () => {
+    renderPanel(
+      {
+        id: 'check',
+        status: 'completed',
+        kind: 'agent',
+        attempts: 1,
+        choice: {
+          agent: 'tester',
+          needs: ['tests'],
+          context: 'agent:tests:small',
+          explored: false,
+          reason: 'tester: highest expected reward 0.64 (success 0.8, quality 0.8, $0.0000, 0 records)',
+          alternatives: [
+            {
+              agent: 'coder',
+              estimate: 0.49,
+              successMean: 0.7,
+              qualityMean: 0.7,
+              sampled: 0.49,
+              observations: 2,
+            },
+            {
+              agent: 'tester',
+              estimate: 0.64,
+              successMean: 0.8,
+              qualityMean: 0.8,
+              sampled: 0.64,
+              observations: 0,
+            },
+          ],
+        },
+      },
+      {
+        id: 'check',
+        kind: 'agent',
+        agent: 'auto',
+        dependsOn: [],
+        with: { task: 'test' },
+      } as unknown as SpecStep,
+    );
+    const choice = screen.getByRole('region', { name: 'Agent choice' });
+    expect(choice.getAttribute('data-chosen')).toBe('tester');
+    expect(within(choice).getByTestId('choice-reason').textContent).toBe(
+      'Why: tester: highest expected reward 0.64 (success 0.8, quality 0.8, $0.0000, 0 records)',
+    );
+    const rows = within(choice).getAllByRole('row').slice(1);
+    expect(rows.map((row) => row.getAttribute('data-agent'))).toEqual(['tester', 'coder']);
+    expect(rows[0]!.getAttribute('aria-current')).toBe('true');
+    expect(
+      within(rows[1]!)
+        .getAllByRole('cell')
+        .map((cell) => cell.textContent),
+    ).toEqual(['0.490', '0.700', '0.700', '0.490', '2']);
+    expect(screen.getByText('(auto)')).toBeTruthy();
+  });
 });

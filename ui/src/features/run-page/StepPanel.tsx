@@ -6,6 +6,7 @@ import { Elapsed } from '../../components/Elapsed';
 import { formatTime, formatUsd } from '../../components/format';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { StatusBadge } from '../../components/StatusBadge';
+import { AgentChoiceView } from './AgentChoiceView';
 import { resolveStepInput } from './resolved-input';
 
 type BlobRef = { $blob: string; bytes: number; preview: string };
@@ -67,7 +68,15 @@ export function StepPanel({ stepId, step, declared, run, tokens, temporalUrl, ru
         {declared?.kind === 'agent' && (
           <>
             <dt>Agent</dt>
-            <dd>{declared.agent}</dd>
+            <dd>
+              {step?.choice ? (
+                <>
+                  {step.choice.agent} <span className="muted small">(auto)</span>
+                </>
+              ) : (
+                declared.agent
+              )}
+            </dd>
           </>
         )}
         <dt>Attempts</dt>
@@ -103,6 +112,8 @@ export function StepPanel({ stepId, step, declared, run, tokens, temporalUrl, ru
           <span className="muted small">(the step's activity is listed under its id)</span>
         </p>
       )}
+
+      {step?.choice && <AgentChoiceView choice={step.choice} />}
 
       {step?.model && (
         <section aria-label="Model routing">
