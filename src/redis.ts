@@ -43,3 +43,21 @@ export async function connectRedis(
   connected = true;
   return client;
 }
+
+/** How long a graceful close may take before the client is dropped. */
+const CLOSE_WAIT_MS = 2000;
+
+/**
+ * Closes a client without waiting on Redis: a graceful close while Redis is down would wait for it to
+ * come back, and hold the process open. A ready client sends what it has queued and quits (or is
+ * dropped after 2 s); any other is dropped at once.
+ */
+export async function closeRedis(client: RedisClient | undefined): Promise<void> {
+  if (!client?.isOpen) return;
+  if (!client.isReady) return client.destroy();
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), CLOSE_WAIT_MS)));
+  const outcome = await Promise.race([client.close().catch(() => 'failed' as const), late]);
+  clearTimeout(timer);
+  if (outcome !== undefined && client.isOpen) client.destroy();
+}

@@ -6,7 +6,7 @@ import { readAgentStatus } from '../agents/agent-status';
 import type { StatusStore } from '../status-board';
 import type { RunSnapshot } from '../engine/run-snapshot';
 import type { TokenBus } from '../models/token-stream';
-import { connectRedis } from '../redis';
+import { closeRedis, connectRedis } from '../redis';
 import { presentedCredential, type Authorizer } from './auth';
 import { HttpError } from './http-error';
 import { diffRun, LiveEvent, SubscribeRequest, type RunDeltaEvent, type SubscribeAck } from './live-events';
@@ -153,8 +153,10 @@ export async function attachLiveUpdates(
     close: async () => {
       runs.close();
       if (agentTimer) clearInterval(agentTimer);
+      // With Redis down, the adapter's unsubscribes on close would wait for it to come back.
+      if (redis && !redis.sub.isReady) redis.sub.destroy();
       await io.close();
-      await Promise.all([redis?.pub.close(), redis?.sub.close()]).catch(() => undefined);
+      await Promise.all([closeRedis(redis?.pub), closeRedis(redis?.sub)]);
     },
   };
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { z } from 'zod';
-import { connectRedis, type RedisClient } from '../redis';
+import { closeRedis, connectRedis, type RedisClient } from '../redis';
 import { foldChunks, inOrder, keepOpenText } from './token-backlog';
 
 /**
@@ -217,7 +217,7 @@ class RedisTokenBus implements TokenBus {
 
   async close(): Promise<void> {
     const sub = await this.sub?.catch(() => undefined);
-    await Promise.all([this.pub.close(), sub?.close()]).catch(() => undefined);
+    await Promise.all([closeRedis(this.pub), closeRedis(sub)]);
   }
 }
 
