@@ -2,12 +2,14 @@
 // the same dev server, made by Troupe's model steps (runWorkflow on its orchestration and cloud-models
 // workers) and by @temporalio/ai-sdk's plugin (bench/ai-sdk-workflows.ts, bench/ai-sdk-worker.ts).
 // Worker RSS is measured in this process, which hosts both sides' workers: "start" is the growth of
-// its RSS while a side's workers start and serve a warm-up run, "run" the largest growth during one
-// measured run; neither forces a GC, so read them as rough.
+// its RSS (after a full GC of the main heap, before and after) while a side's workers start and serve
+// a warm-up run, "run" the largest growth during one measured run; read them as rough.
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -78,16 +80,50 @@ const reply =
   'Durable model calls survive a worker restart: the call is an activity, its answer is in history, ' +
   'and a replay reads it back instead of asking the model again.';
 
+/**
+ * Workflow tasks: scheduled to started (waiting for a worker) and started to completed (the worker's
+ * work, local activities included); activities: scheduled to started (dispatch) and started to completed.
+ */
+type Phases = { taskWait: number; taskRun: number; dispatch: number; activity: number };
+
+/** Sums the phases of a history's workflow tasks and activities. */
+function phasesOf(events: proto.temporal.api.history.v1.IHistoryEvent[]): Phases {
+  const at = new Map(events.map((event) => [Number(event.eventId), eventMs(event)]));
+  const since = (id: unknown, event: proto.temporal.api.history.v1.IHistoryEvent) =>
+    eventMs(event) - (at.get(Number(id)) ?? eventMs(event));
+  const phases: Phases = { taskWait: 0, taskRun: 0, dispatch: 0, activity: 0 };
+  for (const event of events) {
+    if (event.workflowTaskStartedEventAttributes)
+      phases.taskWait += since(event.workflowTaskStartedEventAttributes.scheduledEventId, event);
+    if (event.workflowTaskCompletedEventAttributes)
+      phases.taskRun += since(event.workflowTaskCompletedEventAttributes.startedEventId, event);
+    if (event.activityTaskStartedEventAttributes)
+      phases.dispatch += since(event.activityTaskStartedEventAttributes.scheduledEventId, event);
+    if (event.activityTaskCompletedEventAttributes)
+      phases.activity += since(event.activityTaskCompletedEventAttributes.startedEventId, event);
+  }
+  return phases;
+}
+
 type Measure = {
   wallMs: number;
   events: number;
   bytes: number;
   byType: Map<string, number>;
+  /** Where a run's time goes, summed over its history (server clock), ms. */
+  phases: Phases;
   /** From the run's start to its first model call's completed event (server clock). */
   firstAnswerMs: number;
   rssRunMiB: number;
 };
 
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+/** This process's RSS after a full GC of its main heap (the workflow threads' heaps are not collected). */
+const settledRss = () => {
+  gc();
+  return rss();
+};
 const rss = () => process.memoryUsage().rss / 2 ** 20;
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 const eventMs = (event: proto.temporal.api.history.v1.IHistoryEvent) =>
@@ -139,6 +175,7 @@ async function measure(client: Client, shape: PeerShape, side: Side, workflowId:
     events: events.length,
     bytes: proto.temporal.api.history.v1.History.encode(history).finish().length,
     byType,
+    phases: phasesOf(events),
     firstAnswerMs: firstAnswer && events[0] ? eventMs(firstAnswer) - eventMs(events[0]) : Number.NaN,
     rssRunMiB: peak - before,
   };
@@ -223,7 +260,7 @@ export async function runPeerShapes(
     'ai-sdk': peerShapes.map(() => []),
   };
   const ttft: { firstMs: number; wholeMs: number }[] = [];
-  let before = rss();
+  let before = settledRss();
   const troupe = await createTroupeWorkers({
     connection: env.nativeConnection,
     namespace: 'default',
@@ -236,8 +273,8 @@ export async function runPeerShapes(
   });
   const troupeRunning = troupe.run();
   await measure(client, peerShapes[0]!, 'troupe', 'peer-warm-troupe');
-  rssStart.troupe = rss() - before;
-  before = rss();
+  rssStart.troupe = settledRss() - before;
+  before = settledRss();
   const peer = await createAiSdkWorker({
     connection: env.nativeConnection,
     taskQueue: peerQueue,
@@ -248,7 +285,7 @@ export async function runPeerShapes(
   const peerRunning = peer.run();
   try {
     await measure(client, peerShapes[0]!, 'ai-sdk', 'peer-warm-ai-sdk');
-    rssStart['ai-sdk'] = rss() - before;
+    rssStart['ai-sdk'] = settledRss() - before;
     const total = peerShapes.length * repeats * 2;
     let done = 0;
     for (const [index, shape] of peerShapes.entries()) {
@@ -323,6 +360,7 @@ function report(
         rssRun: Math.max(...measures.map((m) => m.rssRunMiB)),
         firstAnswer: median(measures.map((m) => m.firstAnswerMs)),
         byType: measures[0]!.byType,
+        phases: (key: keyof Phases) => median(measures.map((m) => m.phases[key])) / CALLS,
       };
     };
     const ours = summary('troupe');
@@ -359,15 +397,27 @@ function report(
       ((theirs.byType.get(type) ?? 0) / CALLS).toFixed(2),
     ]),
   ];
+  const phaseNames: [keyof Phases, string][] = [
+    ['taskWait', 'workflow task, scheduled to started'],
+    ['taskRun', 'workflow task, started to completed (local activities in it)'],
+    ['dispatch', 'activity, scheduled to started'],
+    ['activity', 'activity, started to completed (the model call)'],
+  ];
+  const phases = [
+    [`ms per call (${peerShapes[0]!.name}, server clock)`, 'troupe', 'ai-sdk'],
+    ...phaseNames.map(([key, title]) => [title, ours.phases(key).toFixed(1), theirs.phases(key).toFixed(1)]),
+  ];
   const lines = [
     table(rows),
     '',
     `median of ${repeats} repeats; one client and dev server for both; the scripted model answers after 20 ms`,
-    "RSS, in this process (it hosts both sides, no forced GC): start = its growth while a side's workers start",
+    "RSS, in this process (it hosts both sides): start = its growth, GC'd before and after, while a side's workers start",
     'and serve a warm-up run; run = its largest growth during one measured run',
     '',
     table(profile),
     `(${peerShapes[0]!.name}, one run per side)`,
+    '',
+    table(phases),
     '',
     `time to first token seen by a client (1 call streaming ${streamed.tokens} tokens at ${streamed.tokensPerSecond}/s): ` +
       `troupe ${median(ttft.map((t) => t.firstMs)).toFixed(0)} ms (Socket.IO run:tokens after the start request; ` +
