@@ -79,6 +79,7 @@ export default tseslint.config(
       'src/workflows/**/*.ts',
       'src/engine/**/*.ts',
       'bench/raw-workflows.ts',
+      'bench/ai-sdk-workflows.ts',
       ...['router-policy', 'model-cost', 'model-failures', 'model-step-input', 'catalogue'].map(
         (name) => `src/models/${name}.ts`,
       ),

@@ -1,5 +1,9 @@
 // `npm run bench:engine`: on one dev server, times the same graph shapes run by Troupe's interpreter and
-// by hand-written minimal Temporal workflows with the same no-op activity, and prints how they compare.
+// by hand-written minimal Temporal workflows with the same no-op activity (the `raw` shapes), and N model
+// calls to one scripted model made by Troupe's model steps and by @temporalio/ai-sdk (the `peer` shapes,
+// bench/peer-shapes.ts), and prints how they compare.
+// BENCH_SHAPES=raw or BENCH_SHAPES=peer runs only those (default: raw,peer); BENCH_REPEATS sets the
+// repeats per shape (3), BENCH_PEER_CALLS the model calls per peer run (20).
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,8 +18,16 @@ import { FOREACH_BATCH_ITEMS } from '../src/engine/pending-limits';
 import { failureConverterPath } from '../src/codec/data-converter';
 import { testDataConverter } from '../tests/helpers/payload-codec';
 import { startTestTemporal } from '../tests/helpers/temporal';
+import { runPeerShapes } from './peer-shapes';
 
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
+// Troupe's model calls log a line each at INFO; the tables are what this prints.
+process.env.TROUPE_LOG_LEVEL ??= 'WARN';
+const SHAPE_SETS = ['raw', 'peer'] as const;
+const SHAPES = (process.env.BENCH_SHAPES ?? SHAPE_SETS.join(','))
+  .split(',')
+  .map((name) => name.trim())
+  .filter(Boolean);
 const taskQueue = 'bench-engine';
 
 type Shape = {
@@ -182,9 +194,13 @@ const percentile = (values: number[], p: number) => {
 };
 const median = (values: number[]) => percentile(values, 50);
 
-async function main() {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
-  const env = await startTestTemporal();
+type RawResult = { rows: string[][]; timeRatio: number; eventRatio: number };
+
+/** The raw shapes: Troupe's interpreter against the hand-written workflows, on the no-op tool. */
+async function runRawShapes(
+  env: Awaited<ReturnType<typeof startTestTemporal>>,
+  workflowBundle: Awaited<ReturnType<typeof bundleWorkflowCode>>,
+): Promise<RawResult> {
   const dataDir = await mkdtemp(join(tmpdir(), 'troupe-bench-'));
   const workers = await createTroupeWorkers({
     connection: env.nativeConnection,
@@ -193,11 +209,7 @@ async function main() {
     dataDir,
     dataConverter: testDataConverter,
     pools: [PoolName.Orchestration, PoolName.Tools],
-    workflowBundle: await bundleWorkflowCode({
-      workflowsPath: fileURLToPath(new URL('./workflows.ts', import.meta.url)),
-      failureConverterPath,
-      logger: new DefaultLogger('WARN'),
-    }),
+    workflowBundle,
   });
   const rows: string[][] = [];
   let timeRatio = 0;
@@ -262,35 +274,64 @@ async function main() {
     workers.shutdown();
     await running;
   }
+  return { rows, timeRatio, eventRatio };
+}
+
+async function main() {
+  const unknown = SHAPES.filter((name) => !(SHAPE_SETS as readonly string[]).includes(name));
+  if (unknown.length > 0 || SHAPES.length === 0) {
+    console.error(`BENCH_SHAPES: unknown "${unknown.join(', ')}"; use raw, peer or raw,peer`);
+    process.exit(2);
+  }
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const env = await startTestTemporal();
+  const bundle = await bundleWorkflowCode({
+    workflowsPath: fileURLToPath(new URL('./workflows.ts', import.meta.url)),
+    failureConverterPath,
+    logger: new DefaultLogger('WARN'),
+  });
+  const raw = SHAPES.includes('raw') ? await runRawShapes(env, bundle) : undefined;
+  const peer = SHAPES.includes('peer') ? await runPeerShapes(env, bundle, REPEATS) : undefined;
   await env.teardown();
 
-  const header = [
-    'shape',
-    'engine',
-    'wall ms',
-    'step p50 ms',
-    'step p95 ms',
-    'runs/s',
-    'events/step',
-    'peak RSS MiB',
-    'time ratio',
-  ];
-  const widths = header.map((title, column) =>
-    Math.max(title.length, ...rows.map((row) => row[column]!.length)),
-  );
-  const line = (cells: string[]) => cells.map((cell, column) => cell.padEnd(widths[column]!)).join('  ');
-  console.log(line(header));
-  console.log(widths.map((width) => '-'.repeat(width)).join('  '));
-  for (const row of rows) console.log(line(row));
-  console.log('');
+  if (raw) {
+    const header = [
+      'shape',
+      'engine',
+      'wall ms',
+      'step p50 ms',
+      'step p95 ms',
+      'runs/s',
+      'events/step',
+      'peak RSS MiB',
+      'time ratio',
+    ];
+    const widths = header.map((title, column) =>
+      Math.max(title.length, ...raw.rows.map((row) => row[column]!.length)),
+    );
+    const line = (cells: string[]) => cells.map((cell, column) => cell.padEnd(widths[column]!)).join('  ');
+    console.log(line(header));
+    console.log(widths.map((width) => '-'.repeat(width)).join('  '));
+    for (const row of raw.rows) console.log(line(row));
+    console.log('');
+    console.log(
+      `median of ${REPEATS} repeats; step overhead = time from the event that unblocked a step to its scheduling`,
+    );
+    console.log(
+      `largest troupe history: ${largest.events} events, ${(largest.bytes / 2 ** 20).toFixed(2)} MiB (${largest.shape})`,
+    );
+    console.log(`engine/raw history events ratio: ${raw.eventRatio.toFixed(2)}`);
+  }
+  if (peer) {
+    console.log('');
+    for (const text of peer.lines) console.log(text);
+  }
+  console.log(`engine/raw time ratio: ${raw ? raw.timeRatio.toFixed(2) : 'n/a'}`);
   console.log(
-    `median of ${REPEATS} repeats; step overhead = time from the event that unblocked a step to its scheduling`,
+    peer
+      ? `engine/ai-sdk time ratio: ${peer.timeRatio.toFixed(2)}, history events ratio: ${peer.eventRatio.toFixed(2)}`
+      : 'engine/ai-sdk time ratio: n/a, history events ratio: n/a',
   );
-  console.log(
-    `largest troupe history: ${largest.events} events, ${(largest.bytes / 2 ** 20).toFixed(2)} MiB (${largest.shape})`,
-  );
-  console.log(`engine/raw history events ratio: ${eventRatio.toFixed(2)}`);
-  console.log(`engine/raw time ratio: ${timeRatio.toFixed(2)}`);
 }
 
 main().catch((err) => {

@@ -163,6 +163,22 @@ const recordings: Recording[] = [
     },
   },
   {
+    // model-route-local: each model step plans its route in a local activity (a marker), then calls.
+    name: 'model-route-local',
+    spec: {
+      name: 'model-route-local',
+      steps: [
+        { id: 'ask', kind: 'model', with: { prompt: 'Name a saga pattern.', policy: 'local-first' } },
+        {
+          id: 'again',
+          kind: 'model',
+          dependsOn: ['ask'],
+          with: { model: 'gpt-4o-mini', prompt: 'Say it again: ${{ steps.ask.output.text }}' },
+        },
+      ],
+    },
+  },
+  {
     // budget-holds: parallel model calls hold their estimates, and a child run spends the parent's budget.
     name: 'budget-holds',
     namedByRunId: true,

@@ -4,6 +4,7 @@ import {
   isCancellation,
   patched,
   proxyActivities,
+  proxyLocalActivities,
   TimeoutFailure,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -27,6 +28,13 @@ import type { BudgetHold } from './budget-holds';
 
 /** A model call's pool that picked nothing up within scheduleToStart is skipped for the rest of the chain. */
 const skipUnansweredPoolPatch = 'skip-unanswered-pool';
+
+/**
+ * New runs plan a step's route in a local activity, on the worker running the workflow: its answer is
+ * one marker in history, with no activity task and no workflow task of its own. Runs started before
+ * replay the planModelRoute activity they scheduled.
+ */
+export const localRoutePatch = 'model-route-local';
 
 export type ModelStepContext = {
   stepId: string;
@@ -78,18 +86,25 @@ export type ModelRoute = {
 export type ModelStepResult = { result: CallModelActivityResult; route: ModelRoute };
 
 /**
- * Runs a model step: plans the failover chain in an activity (so live health and breakers are read
+ * Runs a model step: plans the failover chain in a local activity (so live health and breakers are read
  * once and recorded in history), then calls each candidate on its own task queue until one answers.
  * Failovers happen here, not inside the activity, so each attempt is visible in Temporal Web.
  */
 export async function runModelStep(args: ModelStepInput, ctx: ModelStepContext): Promise<ModelStepResult> {
   const runId = ctx.runId ?? workflowInfo().workflowId;
-  const { planModelRoute } = proxyActivities<ModelActivities>({
-    ...(ctx.planTaskQueue && { taskQueue: ctx.planTaskQueue }),
+  const routeOptions = {
     startToCloseTimeout: '30 seconds',
     retry: { maximumAttempts: 3, initialInterval: '1 second' },
     summary: `${ctx.stepId} · route`,
-  });
+  } as const;
+  // A route planned on another task queue stays an activity: a local one runs on this worker.
+  const { planModelRoute } =
+    !ctx.planTaskQueue && patched(localRoutePatch)
+      ? proxyLocalActivities<ModelActivities>(routeOptions)
+      : proxyActivities<ModelActivities>({
+          ...(ctx.planTaskQueue && { taskQueue: ctx.planTaskQueue }),
+          ...routeOptions,
+        });
   let plan;
   try {
     plan = await planModelRoute({ stepId: ctx.stepId, ...args });

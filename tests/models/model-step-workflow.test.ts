@@ -80,7 +80,18 @@ async function runStep(
       .map((event) => event.activityTaskScheduledEventAttributes)
       .filter((attributes) => attributes != null)
       .map((attributes) => `${attributes.activityType?.name}@${attributes.taskQueue?.name}`);
-    return { ...outcome, scheduled, queue, requests: fake.requests.slice(requestsBefore), ledger };
+    // Local activities (the route, under model-route-local) leave a marker each, and no activity task.
+    const localActivities = (history.events ?? []).filter(
+      (event) => event.markerRecordedEventAttributes?.markerName === 'core_local_activity',
+    ).length;
+    return {
+      ...outcome,
+      scheduled,
+      localActivities,
+      queue,
+      requests: fake.requests.slice(requestsBefore),
+      ledger,
+    };
   } finally {
     main.shutdown();
     pools.shutdown();
@@ -110,11 +121,25 @@ describe('runModelStep in a workflow', () => {
     expect(route.reason).toMatch(
       /^chose cloud-mini after 1 failed attempt\(s\): fallback 1 by local-first: cloud-mini/,
     );
+    // The route is planned once, in a local activity on the workflow's worker; only the calls are tasks.
+    expect(run.localActivities).toBe(1);
     expect(run.scheduled).toEqual([
-      `planModelRoute@${run.queue}`,
       `callModel@${run.queue}-models-local`,
       `callModel@${run.queue}-models-cloud`,
     ]);
+  });
+
+  it('plans the route as an activity on another task queue when the step names one', async () => {
+    const queue = testQueue('plans the route on another queue');
+    const run = await runStep(
+      'plans the route on another queue',
+      { models: fakeModels },
+      { prompt: 'Say hi', model: 'cloud-mini' },
+      { planTaskQueue: queue },
+    );
+    expect(run.result?.route.chosen).toBe('cloud-mini');
+    expect(run.localActivities).toBe(0);
+    expect(run.scheduled).toEqual([`planModelRoute@${queue}`, `callModel@${queue}-models-cloud`]);
   });
 
   it('retries a rate-limited model after its Retry-After and keeps it when it then answers', async () => {
