@@ -1,40 +1,20 @@
-import { randomUUID } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RunEvaluation } from '../learning/evaluations';
 import { TroupeStore, type StoreLocation } from '../store/store';
 import type { RegressionAlert } from './live-events';
 import { regressionAlerts, StoreAlertClaims } from './regression-alerts';
+import { testDatabases } from '../../tests/helpers/test-databases';
 
-const ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
-const databases: string[] = [];
+/** Databases of this file's own (dropped after it). */
+const databases = testDatabases('troupe_alerts_test');
 const stores: TroupeStore[] = [];
-
-async function freshDatabase(): Promise<string> {
-  const name = `troupe_alerts_test_${process.pid}_${randomUUID().slice(0, 8)}`;
-  const admin = new pg.Client({ connectionString: ADMIN_URL });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.end();
-  }
-  databases.push(name);
-  return `postgres://postgres@127.0.0.1:5432/${name}`;
-}
 
 afterAll(async () => {
   await Promise.all(stores.map((store) => store.close()));
-  const admin = new pg.Client({ connectionString: ADMIN_URL });
-  await admin.connect();
-  try {
-    for (const name of databases) await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  } finally {
-    await admin.end();
-  }
+  await databases.dropAll();
 });
 
 const tempDir = () => mkdtemp(join(tmpdir(), 'troupe-alerts-'));
@@ -42,7 +22,7 @@ const backends: { name: string; location: () => Promise<StoreLocation> }[] = [
   { name: 'SQLite', location: async () => ({ TROUPE_DATA_DIR: await tempDir() }) },
   {
     name: 'PostgreSQL',
-    location: async () => ({ TROUPE_DATA_DIR: await tempDir(), DATABASE_URL: await freshDatabase() }),
+    location: async () => ({ TROUPE_DATA_DIR: await tempDir(), DATABASE_URL: await databases.fresh() }),
   },
 ];
 

@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import fc from 'fast-check';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { blobStoreFor, DatabaseBlobStore, DiskBlobStore } from '../activities/blob-store';
 import { ApiKeyStore, hashKey } from '../api/api-keys';
@@ -17,24 +16,11 @@ import { StoreCostLedger, type LedgerEntry } from '../models/cost-ledger';
 import { loadConfig } from '../config';
 import { legacyFiles } from './import-files';
 import { sqliteStorePath, TroupeStore, type StoreLocation } from './store';
+import { testDatabases } from '../../tests/helpers/test-databases';
 
 const run = promisify(execFile);
-const ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
-const databases: string[] = [];
-
-/** A database of its own for this file (dropped after it), as a DATABASE_URL. */
-async function freshDatabase(): Promise<string> {
-  const name = `troupe_store_test_${process.pid}_${randomUUID().slice(0, 8)}`;
-  const admin = new pg.Client({ connectionString: ADMIN_URL });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.end();
-  }
-  databases.push(name);
-  return `postgres://postgres@127.0.0.1:5432/${name}`;
-}
+/** Databases of this file's own (dropped after it). */
+const databases = testDatabases('troupe_store_test');
 
 const stores: TroupeStore[] = [];
 /** A store instance of its own, as a second process would have: its own connection or pool. */
@@ -46,13 +32,7 @@ function open(location: StoreLocation): TroupeStore {
 
 afterAll(async () => {
   await Promise.all(stores.map((store) => store.close()));
-  const admin = new pg.Client({ connectionString: ADMIN_URL });
-  await admin.connect();
-  try {
-    for (const name of databases) await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  } finally {
-    await admin.end();
-  }
+  await databases.dropAll();
 });
 
 const tempDir = () => mkdtemp(join(tmpdir(), 'troupe-store-'));
@@ -62,7 +42,7 @@ const backends: Backend[] = [
   { name: 'SQLite', location: async () => ({ TROUPE_DATA_DIR: await tempDir() }) },
   {
     name: 'PostgreSQL',
-    location: async () => ({ TROUPE_DATA_DIR: await tempDir(), DATABASE_URL: await freshDatabase() }),
+    location: async () => ({ TROUPE_DATA_DIR: await tempDir(), DATABASE_URL: await databases.fresh() }),
   },
 ];
 
