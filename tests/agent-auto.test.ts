@@ -1,9 +1,7 @@
-import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startFakeModelServer, type FakeModelServer } from '../src/fake-models/server';
 import { outcomeStoreFor } from '../src/api/evaluations-routes';
 import { postJson, waitForRunEnded, type Api } from './helpers/harness';
-import { testDataConverter } from './helpers/payload-codec';
 import { startStack, type Stack } from './helpers/stack';
 import { shippedCatalogueOn, shippedModels } from './models/helpers';
 
@@ -77,12 +75,7 @@ it('runs the tester for agent: auto with needs [tests], and the step and its out
   });
 
   // The choice sits in history: a replay of the run reuses it, with no nondeterminism.
-  const history = await stack.env.client.workflow.getHandle(runId).fetchHistory();
-  await Worker.runReplayHistory(
-    { workflowBundle: stack.bundle, dataConverter: testDataConverter },
-    history,
-    runId,
-  );
+  await stack.replay(runId);
 }, 120_000);
 
 it('with explore: false on the spec, chooses the specialist reviewer over the security reviewer and lists both', async () => {

@@ -1,11 +1,9 @@
-import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { outcomeStoreFor } from '../src/api/evaluations-routes';
 import type { CollaborationRecord } from '../src/engine/run-snapshot';
 import { loadScript } from '../src/fake-models/script';
 import { defaultScriptPath, startFakeModelServer, type FakeModelServer } from '../src/fake-models/server';
 import { postJson, readExample, waitForRunEnded, type Api } from './helpers/harness';
-import { testDataConverter } from './helpers/payload-codec';
 import { startStack, type Stack } from './helpers/stack';
 import { shippedCatalogueOn } from './models/helpers';
 
@@ -143,12 +141,7 @@ describe('a collaborate step', () => {
     });
 
     // The answers and the verdict sit in history: a replay reuses them, with no nondeterminism.
-    const history = await stack.env.client.workflow.getHandle(runId).fetchHistory();
-    await Worker.runReplayHistory(
-      { workflowBundle: stack.bundle, dataConverter: testDataConverter },
-      history,
-      runId,
-    );
+    await stack.replay(runId);
   }, 120_000);
 
   it('runs examples/collaborate.yaml: a vote by the answers, a two-round debate the judge ends, and best-of by score', async () => {

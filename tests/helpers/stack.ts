@@ -1,8 +1,9 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowBundle } from '@temporalio/worker';
+import { Worker, type WorkflowBundle } from '@temporalio/worker';
 import { loadAgentRegistry } from '../../src/agents/registry';
 import type { ModelRuntime } from '../../src/models/model-runtime';
 import { startApi, startApiServerForTest, startWorker, type Api } from './harness';
+import { testDataConverter } from './payload-codec';
 import { bundleWorkflows, startTestTemporal } from './temporal';
 
 /** One test file's Troupe: a dev server, the API over real HTTP, and in-process workers. */
@@ -12,6 +13,8 @@ export type Stack = {
   api: Api;
   startWorker(): Promise<void>;
   stopWorker(): Promise<void>;
+  /** Replays a run's history on the current workflow code; throws on any nondeterminism. */
+  replay(runId: string): Promise<void>;
   stop(): Promise<void>;
 };
 
@@ -50,6 +53,14 @@ export async function startStack(
     stopWorker: async () => {
       await worker?.stop();
       worker = undefined;
+    },
+    replay: async (runId) => {
+      const history = await env.client.workflow.getHandle(runId).fetchHistory();
+      await Worker.runReplayHistory(
+        { workflowBundle: bundle, dataConverter: testDataConverter },
+        history,
+        runId,
+      );
     },
     stop: async () => {
       await stack.stopWorker();
