@@ -19,6 +19,7 @@ import { failureConverterPath } from '../src/codec/data-converter';
 import { testDataConverter } from '../tests/helpers/payload-codec';
 import { startTestTemporal } from '../tests/helpers/temporal';
 import { runPeerShapes } from './peer-shapes';
+import { table } from './bench-support';
 
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
 // Troupe's model calls log a line each at INFO; the tables are what this prints.
@@ -306,13 +307,7 @@ async function main() {
       'peak RSS MiB',
       'time ratio',
     ];
-    const widths = header.map((title, column) =>
-      Math.max(title.length, ...raw.rows.map((row) => row[column]!.length)),
-    );
-    const line = (cells: string[]) => cells.map((cell, column) => cell.padEnd(widths[column]!)).join('  ');
-    console.log(line(header));
-    console.log(widths.map((width) => '-'.repeat(width)).join('  '));
-    for (const row of raw.rows) console.log(line(row));
+    console.log(table([header, ...raw.rows]));
     console.log('');
     console.log(
       `median of ${REPEATS} repeats; step overhead = time from the event that unblocked a step to its scheduling`,
