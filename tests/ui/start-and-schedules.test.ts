@@ -164,7 +164,20 @@ describe('the other pages', () => {
     await page.goto('/dashboards');
     await page.locator('[data-chart="runs-per-day"]').getByRole('application').waitFor({ timeout: 15_000 });
     await page.waitForLoadState('networkidle');
-    expect(await page.locator('[data-chart]').count()).toBe(6);
+    const charts = await page.locator('[data-chart]').evaluateAll((panels) => panels.map((panel) => panel.getAttribute('data-chart')));
+    expect(charts.sort()).toEqual(
+      [
+        'runs-per-day',
+        'cost-per-day',
+        'cost-per-agent',
+        'cost-per-model',
+        'local-share-of-model-calls',
+        'step-duration-per-agent',
+        'success-and-local-share-per-agent',
+        'cost-per-success-per-model',
+        'learning-curve',
+      ].sort(),
+    );
     await expectAccessible(page);
     await screenshot(page, 'dashboards');
   }, 180_000);
