@@ -164,7 +164,9 @@ describe('the other pages', () => {
     await page.goto('/dashboards');
     await page.locator('[data-chart="runs-per-day"]').getByRole('application').waitFor({ timeout: 15_000 });
     await page.waitForLoadState('networkidle');
-    const charts = await page.locator('[data-chart]').evaluateAll((panels) => panels.map((panel) => panel.getAttribute('data-chart')));
+    const charts = await page
+      .locator('[data-chart]')
+      .evaluateAll((panels) => panels.map((panel) => panel.getAttribute('data-chart')));
     expect(charts.sort()).toEqual(
       [
         'runs-per-day',
