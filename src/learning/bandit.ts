@@ -3,6 +3,8 @@
  * arm) keeps a Beta posterior over success and a running mean of the score on success, discounted so
  * that the bandit follows slow drift, and a change detector for a sudden one (an arm whose last few
  * outcomes fall well below its long run forgets the long run). The prior comes from the catalogue (capability match and quality).
+ * Success first: reward (success × quality − cost) decides only among the arms not credibly less
+ * successful than the most successful one, so a cheaper arm is chosen only while it may be as good.
  * Choices respect the run's remaining budget and each model's load, exploration is bounded and can be
  * switched off, and every choice carries its reason and every alternative's estimate. Pure: the
  * caller passes the random generator and keeps the state.
@@ -54,6 +56,15 @@ export type BanditOptions = {
    * its long-run rate, the arm forgets the long run and starts from the recent outcomes. 1 disables it.
    */
   changeDrop: number;
+  /**
+   * Success first, for "as successful, for less": reward decides only among the arms whose success is
+   * not credibly more than this below the most successful arm's, so a cheaper arm is kept only while it
+   * may be as good. The greedy choice tests the posteriors, Thompson sampling the sampled chances (it
+   * explores only arms that may be the most successful). Infinity lets reward alone decide.
+   */
+  successTolerance: number;
+  /** How sure "credibly" is, as a one-sided normal quantile of the difference (1.645: 95%). */
+  successConfidence: number;
 };
 
 export const DefaultBanditOptions: BanditOptions = {
@@ -65,6 +76,8 @@ export const DefaultBanditOptions: BanditOptions = {
   loadPenalty: 0.5,
   qualitySpread: 0.2,
   changeDrop: 0.3,
+  successTolerance: 0.02,
+  successConfidence: 1.645,
 };
 
 export type ArmEstimate = {
@@ -98,6 +111,16 @@ export class NoArmFitsError extends Error {
 /** The change detector's window: outcomes weigh 0.8 per newer one (about the last five count). */
 const RECENT_DISCOUNT = 0.8;
 const RECENT_MINIMUM = 3;
+
+type Candidate = {
+  arm: Arm;
+  mean: number;
+  sample: number;
+  theta: number;
+  successMean: number;
+  successSd: number;
+  est: ArmEstimate;
+};
 
 const round = (x: number, digits = 3) => Number(x.toFixed(digits));
 
@@ -150,7 +173,7 @@ export class ThompsonBandit {
     remainingBudgetUsd = Number.POSITIVE_INFINITY,
   ): Choice {
     const alternatives: ArmEstimate[] = [];
-    const eligible: Array<{ arm: Arm; mean: number; sample: number; est: ArmEstimate }> = [];
+    const eligible: Candidate[] = [];
     for (const arm of arms) {
       const e = this.estimate(context, arm);
       const est: ArmEstimate = {
@@ -174,22 +197,29 @@ export class ThompsonBandit {
       }
       const mean = this.reward(e.successMean, e.qualityMean, arm);
       const sampledQuality = Math.min(1, Math.max(0, e.qualityMean + e.qualitySd * sampleNormal(rng)));
-      const sample = this.options.explore
-        ? this.reward(sampleBeta(rng, e.alpha, e.beta), sampledQuality, arm)
-        : mean;
+      const theta = this.options.explore ? sampleBeta(rng, e.alpha, e.beta) : e.successMean;
+      const sample = this.options.explore ? this.reward(theta, sampledQuality, arm) : mean;
       est.sampledReward = round(sample);
-      eligible.push({ arm, mean, sample, est });
+      const sd = Math.sqrt((e.alpha * e.beta) / ((e.alpha + e.beta) ** 2 * (e.alpha + e.beta + 1)));
+      eligible.push({ arm, mean, sample, theta, successMean: e.successMean, successSd: sd, est });
     }
     if (eligible.length === 0) {
       throw new NoArmFitsError(
         `no agent and model fits context ${context}: ${alternatives.map((a) => `${a.arm} (${a.excluded})`).join('; ')}`,
       );
     }
-    const byMean = [...eligible].sort((a, b) => b.mean - a.mean || a.est.arm.localeCompare(b.est.arm));
-    const bySample = [...eligible].sort((a, b) => b.sample - a.sample || a.est.arm.localeCompare(b.est.arm));
-    const greedy = byMean[0]!;
+    const byMean = (pool: Candidate[]) =>
+      [...pool].sort((a, b) => b.mean - a.mean || a.est.arm.localeCompare(b.est.arm))[0]!;
+    const { pool, best } = this.notCrediblyLessSuccessful(eligible);
+    const greedy = byMean(pool);
+    const rewardBest = byMean(eligible);
+    const sampled = this.options.explore
+      ? [...this.maybeMostSuccessful(eligible)].sort(
+          (a, b) => b.sample - a.sample || a.est.arm.localeCompare(b.est.arm),
+        )[0]!
+      : greedy;
     const counts = (this.choices[context] ??= { total: 0, explored: 0 });
-    let pick = bySample[0]!;
+    let pick = sampled;
     let explored = pick !== greedy;
     let capped = false;
     if (explored && counts.explored + 1 > this.options.maxExplorationShare * (counts.total + 1)) {
@@ -200,9 +230,13 @@ export class ThompsonBandit {
     counts.total += 1;
     if (explored) counts.explored += 1;
     const e = pick.est;
+    const successFirst =
+      rewardBest === greedy
+        ? ''
+        : `; success first: ${rewardBest.est.arm} (expected reward ${rewardBest.est.expectedReward}) left out, its success ${rewardBest.est.successMean} is credibly below ${best.est.successMean} of ${best.est.arm}`;
     const why = explored
       ? `explored: its sampled reward ${e.sampledReward} beat the best mean ${round(greedy.mean)} of ${greedy.est.arm}`
-      : `highest expected reward ${e.expectedReward} (success ${e.successMean}, quality ${e.qualityMean}, $${e.costUsd.toFixed(4)}, ${e.observations} records)${capped ? '; exploration cap reached' : ''}`;
+      : `highest expected reward ${e.expectedReward} (success ${e.successMean}, quality ${e.qualityMean}, $${e.costUsd.toFixed(4)}, ${e.observations} records)${capped ? '; exploration cap reached' : ''}${successFirst}`;
     return {
       arm: e.arm,
       agent: pick.arm.agent,
@@ -211,6 +245,25 @@ export class ThompsonBandit {
       reason: `${e.arm}: ${why}`,
       alternatives,
     };
+  }
+
+  /** The greedy choice's candidates: the most successful arm by posterior mean and every arm not credibly below it. */
+  private notCrediblyLessSuccessful(eligible: Candidate[]): { pool: Candidate[]; best: Candidate } {
+    const { successTolerance: tolerance, successConfidence: z } = this.options;
+    const best = eligible.reduce((b, c) => (c.successMean > b.successMean ? c : b));
+    if (!Number.isFinite(tolerance)) return { pool: eligible, best };
+    const pool = eligible.filter(
+      (c) => best.successMean - tolerance - c.successMean <= z * Math.hypot(c.successSd, best.successSd),
+    );
+    return { pool, best };
+  }
+
+  /** Thompson sampling's candidates: the arms whose sampled chance is within the tolerance of the highest. */
+  private maybeMostSuccessful(eligible: Candidate[]): Candidate[] {
+    const tolerance = this.options.successTolerance;
+    if (!Number.isFinite(tolerance)) return eligible;
+    const highest = Math.max(...eligible.map((c) => c.theta));
+    return eligible.filter((c) => c.theta >= highest - tolerance);
   }
 
   /**

@@ -6,7 +6,7 @@ import {
   needsContext,
   type ChoiceEvidence,
 } from '../../src/learning/agent-choice';
-import { NoArmFitsError } from '../../src/learning/bandit';
+import { DefaultBanditOptions, NoArmFitsError } from '../../src/learning/bandit';
 
 const capabilities = ['code', 'tests', 'review', 'docs'];
 
@@ -69,7 +69,7 @@ describe('choosing the agent of an agent: auto step', () => {
     );
   });
 
-  it('with exploration off, chooses the best posterior mean, and never explores', () => {
+  it('with exploration off, chooses the best posterior mean among agents not credibly less successful, and never explores', () => {
     fc.assert(
       fc.property(
         arbAgents,
@@ -78,9 +78,16 @@ describe('choosing the agent of an agent: auto step', () => {
         (agents, [needs, records], seed) => {
           if (!agents.some((agent) => needs.every((need) => agent.provides.includes(need)))) return;
           const choice = chooseAgentFor({ needs, agents, records, explore: false, seed });
-          const best = Math.max(...choice.alternatives.map((a) => a.estimate));
+          const chosen = choice.alternatives.find((a) => a.agent === choice.agent)!;
+          const mostSuccessful = Math.max(...choice.alternatives.map((a) => a.successMean));
           expect(choice.explored).toBe(false);
-          expect(choice.alternatives.find((a) => a.agent === choice.agent)?.estimate).toBe(best);
+          for (const a of choice.alternatives) {
+            if (a.estimate > chosen.estimate + 1e-3) {
+              expect(a.successMean).toBeLessThan(
+                mostSuccessful - DefaultBanditOptions.successTolerance + 1e-3,
+              );
+            }
+          }
           expect(choice.reason).toMatch(/exploration is off$/);
         },
       ),

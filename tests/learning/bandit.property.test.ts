@@ -84,4 +84,85 @@ describe('the Thompson-sampling bandit', () => {
       expect(c.reason).toMatch(/^coder@cheap: highest expected reward .* \$0\.0000/);
     }
   });
+
+  it('with exploration off, takes the best expected reward among the arms not credibly less successful than the most successful', () => {
+    const tolerance = 0.02;
+    fc.assert(
+      fc.property(
+        arbArms,
+        fc.array(fc.tuple(fc.nat({ max: 9 }), fc.boolean(), fc.double({ min: 0, max: 1, noNaN: true })), {
+          maxLength: 120,
+        }),
+        (raw, outcomes) => {
+          const arms = raw.map((r) => ({ ...r, local: r.costUsd === 0, load: 0 }));
+          const successFirst = new ThompsonBandit({}, { explore: false, successTolerance: tolerance });
+          const rewardOnly = new ThompsonBandit({}, { explore: false, successTolerance: Infinity });
+          for (const [i, success, quality] of outcomes) {
+            const a = arms[i % arms.length]!;
+            successFirst.update('ctx', a, { success, quality });
+            rewardOnly.update('ctx', a, { success, quality });
+          }
+          const byReward = rewardOnly.choose('ctx', arms, seededRng(1));
+          const top = Math.max(...byReward.alternatives.map((a) => a.expectedReward));
+          expect(byReward.alternatives.find((a) => a.arm === byReward.arm)?.expectedReward).toBe(top);
+
+          const choice = successFirst.choose('ctx', arms, seededRng(1));
+          const mostSuccessful = Math.max(...choice.alternatives.map((a) => a.successMean));
+          const chosen = choice.alternatives.find((a) => a.arm === choice.arm)!;
+          expect(choice.explored).toBe(false);
+          // Only an arm credibly below the most successful one may be passed over for a lower reward.
+          for (const a of choice.alternatives) {
+            if (a.expectedReward > chosen.expectedReward + 1e-3) {
+              expect(a.successMean).toBeLessThan(mostSuccessful - tolerance + 1e-3);
+            }
+          }
+          if (choice.arm !== byReward.arm) expect(choice.reason).toMatch(/success first: .* credibly below/);
+        },
+      ),
+    );
+  });
+
+  it('passes over a cheaper arm whose success is credibly lower, and keeps one that may be as good', () => {
+    const cheap = arm('coder', 'cheap', 0, { priorQuality: 0.9 });
+    const dear = arm('coder', 'dear', 0.01, { priorQuality: 0.7 });
+    // Outcomes spread evenly (7 is prime to 20), so the change detector sees no sudden drop.
+    const learn = (cheapOf20: number) => {
+      const options = { explore: false, discount: 1, costWeight: 5 };
+      const bandits = [
+        new ThompsonBandit({}, options),
+        new ThompsonBandit({}, { ...options, successTolerance: Infinity }),
+      ];
+      for (const b of bandits) {
+        for (let i = 0; i < 60; i++) {
+          b.update('ctx', cheap, { success: (i * 7) % 20 < cheapOf20, quality: 0.9 });
+          b.update('ctx', dear, { success: (i * 7) % 20 < 19, quality: 0.7 });
+        }
+      }
+      return bandits.map((b) => b.choose('ctx', [cheap, dear], seededRng(3)));
+    };
+    const [credibly, byReward] = learn(14);
+    expect(byReward!.arm).toBe('coder@cheap');
+    expect(credibly!.arm).toBe('coder@dear');
+    expect(credibly!.reason).toMatch(/success first: coder@cheap .* credibly below 0\.9\d* of coder@dear/);
+    const [asGood] = learn(18);
+    expect(asGood!.arm).toBe('coder@cheap');
+  });
+
+  it('explores only arms whose sampled chance may be the highest', () => {
+    const bandit = new ThompsonBandit({}, { maxExplorationShare: 1, discount: 1 });
+    const good = arm('coder', 'good', 0.001);
+    const poor = arm('coder', 'poor', 0, { priorQuality: 1 });
+    for (let i = 0; i < 100; i++) {
+      bandit.update('ctx', good, { success: i % 10 !== 0, quality: 0.5 });
+      bandit.update('ctx', poor, { success: i % 2 === 0, quality: 1 });
+    }
+    const rng = seededRng(11);
+    const picks = Array.from({ length: 200 }, () => bandit.choose('ctx', [good, poor], rng).arm);
+    expect(picks.filter((p) => p === 'coder@poor')).toHaveLength(0);
+    const rewardOnly = new ThompsonBandit(bandit.state, {
+      maxExplorationShare: 1,
+      successTolerance: Infinity,
+    });
+    expect(rewardOnly.choose('ctx', [good, poor], seededRng(11)).arm).toBe('coder@poor');
+  });
 });
