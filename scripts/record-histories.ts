@@ -48,7 +48,12 @@ const recordings: Recording[] = [
   { name: 'foreach', example: 'foreach.yaml' },
   { name: 'saga', example: 'saga.yaml' },
   { name: 'approval', example: 'approval.yaml', approve: 'review' },
+  // plan.json was recorded before planned-auto, when the scripted planner named every agent; it replays
+  // the old path. Re-recorded, it takes the path of plan-auto.
   { name: 'plan', example: 'plan.yaml', input: { goal: 'Add a greet function, with docs' } },
+  // planned-auto: the planner asks for needs [tests] (agent: auto), and the planned step's chooseAgent
+  // chooses among the plan step's agents before it runs.
+  { name: 'plan-auto', example: 'plan.yaml', input: { goal: 'Add a greet function, with tests and docs' } },
   // agent-auto: each step's agent is chosen by the chooseAgent activity before it runs.
   { name: 'agent-auto', example: 'auto.yaml' },
   // collaborate: a judged, a voted, a debated (two rounds) and a best-of step, each a team of agents

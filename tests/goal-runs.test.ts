@@ -96,13 +96,71 @@ describe('runs from a goal', () => {
     expect(run.status, run.error).toBe('completed');
     const step = (id: string) => run.steps.find((candidate) => candidate.id === id);
     expect(step('summarize')?.status).toBe('completed');
-    expect(Date.parse(step('summarize')?.startedAt ?? '')).toBeGreaterThanOrEqual(
-      Date.parse(step('plan_docs')?.endedAt ?? ''),
-    );
+    for (const planned of ['plan_docs', 'plan_tests'])
+      expect(Date.parse(step('summarize')?.startedAt ?? '')).toBeGreaterThanOrEqual(
+        Date.parse(step(planned)?.endedAt ?? ''),
+      );
     expect(run.output).toEqual({
       summary: 'greet() exists and the README documents it.',
       bullets: ['Added greet() in src/greet.js', 'Documented greet() in the README'],
     });
+  });
+
+  it('runs a planned agent: auto step with the agent the bandit chose among the plan’s agents, and says why', async () => {
+    fake.setScript(loadScript(fileURLToPath(new URL('../config/fake-models/plan.yaml', import.meta.url))));
+    const before = fake.requests.length;
+    const run = await startGoal({
+      spec: await readExample('plan.yaml'),
+      input: { goal: 'Add a greet function, with tests' },
+    });
+    expect(run.status, run.error).toBe('completed');
+    const step = (id: string) => run.steps.find((candidate) => candidate.id === id);
+    expect(step('plan')?.output).toMatchObject({
+      steps: expect.arrayContaining([
+        {
+          id: 'plan_tests',
+          agent: 'auto',
+          needs: ['tests'],
+          task: 'Test greet(name)',
+          dependsOn: ['plan', 'plan_code'],
+        },
+      ]),
+    });
+    const tests = step('plan_tests');
+    expect(tests?.status).toBe('completed');
+    // The plan step of examples/plan.yaml lists 4 agents; the tester is the one of them providing tests.
+    expect(tests?.choice).toMatchObject({
+      agent: 'tester',
+      needs: ['tests'],
+      explored: false,
+      reason: expect.stringMatching(/^tester: .*; the only agent of 4 providing tests$/),
+      alternatives: [{ agent: 'tester', observations: expect.any(Number), estimate: expect.any(Number) }],
+    });
+    expect(tests?.output).toMatchObject({
+      agent: 'tester',
+      output: { passed: true, summary: 'greet() passes its 2 tests', failures: [] },
+    });
+    expect(Date.parse(tests?.startedAt ?? '')).toBeGreaterThanOrEqual(
+      Date.parse(step('plan_code')?.endedAt ?? ''),
+    );
+    const asked = fake.requests.slice(before).filter((request) => request.agent === 'tester');
+    expect(asked).toHaveLength(1);
+    expect(asked[0]?.prompt).toContain('Test greet(name)');
+  });
+
+  it('never reaches an agent the plan may not use through agent: auto: a goal’s plan cannot deploy', async () => {
+    fake.setScript(plan([{ id: 'ship', agent: 'auto', needs: ['deploy'], task: 'Ship it', dependsOn: [] }]));
+    const before = fake.requests.length;
+    const run = await startGoal({ goal: 'Ship greet to production' });
+    expect(run.status).toBe('failed');
+    const ship = run.steps.find((step) => step.id === 'plan_ship');
+    expect(ship?.status).toBe('failed');
+    expect(ship?.error).toMatch(
+      /step "plan_ship": none of its candidates \(architecture-advisor, browser, code-generator, .*\) provides all of deploy/,
+    );
+    expect(ship?.error).not.toMatch(/\(.*\bdeploy\b.*\) provides/);
+    const later = fake.requests.slice(before).map((request) => request.agent);
+    expect(later).toEqual(['planner']);
   });
 
   it('fails the plan step, naming what is wrong, and starts none of a bad plan', async () => {

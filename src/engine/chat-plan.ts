@@ -1,4 +1,4 @@
-import { plannedSteps } from './plan';
+import { plannedSteps, type PlannedStepsOptions } from './plan';
 import { StepKind, type PlanStep, type Spec } from './spec';
 import { parseSpec } from './spec-validation';
 import { literalText } from './template';
@@ -11,8 +11,14 @@ export type ChatPlan = { ok: true; spec: Spec } | { ok: false; problems: string[
 /**
  * Turns the planner's answer for a chat message into a spec the user can approve, edit or reject: the
  * planned agent steps (checked as a goal run checks them), then the summarizer's summary as the output.
+ * With `auto`, a planned `agent: auto` step chooses among the specialists only, never deploy.
  */
-export function chatPlanSpec(goal: string, answer: unknown, agents: Iterable<string>): ChatPlan {
+export function chatPlanSpec(
+  goal: string,
+  answer: unknown,
+  agents: Iterable<string>,
+  options: PlannedStepsOptions = {},
+): ChatPlan {
   const registry = new Set(agents);
   const specialists = [...registry].filter((agent) => !notForPlans.has(agent)).sort();
   const planStep: PlanStep = {
@@ -21,7 +27,7 @@ export function chatPlanSpec(goal: string, answer: unknown, agents: Iterable<str
     dependsOn: [],
     with: { goal, agent: 'planner', maxSteps: 8, ...(specialists.length > 0 && { agents: specialists }) },
   };
-  const planned = plannedSteps(planStep, answer);
+  const planned = plannedSteps(planStep, answer, options);
   if (!planned.ok) return planned;
   const steps = planned.steps.map((step) => ({
     ...step,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { goalSpec, plannedSteps, withPlanJoined } from './plan';
+import { goalSpec, plannedSteps, plansAuto, withPlanJoined } from './plan';
 import { PlanStep, Spec, type AgentStep } from './spec';
 import { parseSpec } from './spec-validation';
 
@@ -89,6 +89,98 @@ describe('plannedSteps', () => {
       ok: false,
       problems: ['steps: a plan needs at least one step'],
     });
+  });
+});
+
+describe('plannedSteps with agent: auto', () => {
+  const autoAnswer = {
+    steps: [
+      { id: 'code', agent: 'code-generator', task: 'Add a limiter', dependsOn: [] },
+      { id: 'check', agent: 'auto', needs: ['tests'], task: 'Test the limiter', dependsOn: ['code'] },
+    ],
+  };
+
+  it('asks for the patch only for an answer that asks for a capability', () => {
+    expect(plansAuto(autoAnswer)).toBe(true);
+    expect(plansAuto({ steps: [{ id: 'a', agent: 'tester', needs: ['tests'], task: 't' }] })).toBe(true);
+    expect(plansAuto(answer)).toBe(false);
+    expect(plansAuto('no plan')).toBe(false);
+    expect(plansAuto({ steps: [null, 3] })).toBe(false);
+  });
+
+  it('makes an auto step that chooses by its needs among the plan step’s agents only', () => {
+    const result = plannedSteps(planStep(['code-generator', 'tester', 'docs-writer']), autoAnswer, {
+      auto: true,
+    });
+    const check = result.ok ? result.steps[1] : undefined;
+    expect(check).toEqual({
+      id: 'plan_check',
+      kind: 'agent',
+      agent: 'auto',
+      needs: ['tests'],
+      candidates: ['code-generator', 'tester', 'docs-writer'],
+      description: 'Test the limiter',
+      dependsOn: ['plan', 'plan_code'],
+      with: { task: 'Test the limiter', repo: '/srv/app' },
+      publish: { plan_check: '${{ steps.plan_check.output.output }}' },
+    });
+    expect(result.ok && result.steps[0]).not.toHaveProperty('needs');
+    // As a run's spec would take it: the registry's check of candidates and needs passes.
+    const spec = parseSpec(
+      {
+        name: 'planned',
+        steps: [{ id: 'plan', kind: 'plan', with: { goal: 'g' } }, ...(result.ok ? result.steps : [])],
+      },
+      {
+        agents: new Set(['planner', 'code-generator', 'tester', 'docs-writer', 'deploy']),
+        provides: new Map([
+          ['tester', ['tests']],
+          ['code-generator', ['code']],
+          ['docs-writer', ['docs']],
+          ['deploy', ['deploy']],
+        ]),
+      },
+    );
+    expect(spec.ok, JSON.stringify(!spec.ok && spec.issues)).toBe(true);
+  });
+
+  it('refuses auto without needs, needs beside a named agent, and auto when the plan step lists no agents', () => {
+    const bad = {
+      steps: [
+        { id: 'a', agent: 'auto', task: 'Do something', dependsOn: [] },
+        { id: 'b', agent: 'tester', needs: ['tests'], task: 'Test', dependsOn: [] },
+      ],
+    };
+    expect(plannedSteps(planStep(['tester']), bad, { auto: true })).toEqual({
+      ok: false,
+      problems: [
+        'step "a" asks for agent: auto without needs (for example needs: [tests])',
+        'step "b" names agent "tester" and needs; needs applies only to agent: auto',
+      ],
+    });
+    expect(plannedSteps(planStep(), autoAnswer, { auto: true })).toEqual({
+      ok: false,
+      problems: [
+        'step "check" asks for agent: auto, but the plan step lists no agents to choose among (with.agents); name the agent instead',
+      ],
+    });
+    const unreadable = { steps: [{ id: 'a', agent: 'auto', needs: ['Run Tests!'], task: 't' }] };
+    expect(plannedSteps(planStep(['tester']), unreadable, { auto: true })).toEqual({
+      ok: false,
+      problems: [expect.stringMatching(/^steps\.0\.needs\.0: a capability is one kebab-case word/)],
+    });
+  });
+
+  it('reads a plan as before without the patch: needs is not read, and auto is an agent the plan may not use', () => {
+    expect(plannedSteps(planStep(['code-generator', 'tester']), autoAnswer)).toEqual({
+      ok: false,
+      problems: ['step "check" names agent "auto"; the plan may use code-generator, tester'],
+    });
+    const unlisted = plannedSteps(planStep(), {
+      steps: [{ id: 'a', agent: 'auto', needs: ['Run Tests!'], task: 't' }],
+    });
+    expect(unlisted.ok && unlisted.steps[0]).toMatchObject({ agent: 'auto' });
+    expect(unlisted.ok && unlisted.steps[0]).not.toHaveProperty('needs');
   });
 });
 

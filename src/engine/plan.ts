@@ -1,16 +1,29 @@
 import { z } from 'zod';
+import { AutoAgent, CapabilityTag } from '../agents/agent-definition';
 import { literalText } from './template';
 import { StepKind, type AgentStep, type PlanStep, type Spec, type Step } from './spec';
 
-/** What the planner answers (config/agents/planner.yaml's output): steps, each for one agent. */
+const plannedStep = z.object({
+  id: z.string().min(1),
+  agent: z.string().min(1),
+  task: z.string().min(1),
+  dependsOn: z.array(z.string()).default([]),
+});
+
+/** A plan as read before `planned-auto`: `needs` is not read, and `auto` is an agent like any other. */
+const NamedPlan = z.object({
+  steps: z.array(plannedStep).min(1, 'a plan needs at least one step'),
+});
+
+/**
+ * What the planner answers (config/agents/planner.yaml's output): steps, each for one agent, or for
+ * `agent: auto` with the capabilities it `needs`, which Troupe then chooses among the plan's agents.
+ */
 export const Plan = z.object({
   steps: z
     .array(
-      z.object({
-        id: z.string().min(1),
-        agent: z.string().min(1),
-        task: z.string().min(1),
-        dependsOn: z.array(z.string()).default([]),
+      plannedStep.extend({
+        needs: z.array(CapabilityTag).min(1, 'needs lists at least one capability').max(10).optional(),
       }),
     )
     .min(1, 'a plan needs at least one step'),
@@ -24,19 +37,49 @@ export const plannedStepId = (planStepId: string, id: string) =>
   `${planStepId}_${id.replace(/[^A-Za-z0-9_]/g, '_')}`;
 
 /**
+ * Whether a planner's answer asks for a capability (a step with `agent: auto` or `needs`): only then
+ * does the workflow ask for the `planned-auto` patch, so plans of named agents record no marker.
+ */
+export function plansAuto(answer: unknown): boolean {
+  const steps = (answer as { steps?: unknown } | null)?.steps;
+  return (
+    Array.isArray(steps) &&
+    steps.some(
+      (step: unknown) =>
+        typeof step === 'object' &&
+        step !== null &&
+        ((step as { agent?: unknown }).agent === AutoAgent ||
+          (step as { needs?: unknown }).needs !== undefined),
+    )
+  );
+}
+
+export type PlannedStepsOptions = {
+  /** Read `agent: auto` with `needs` (the `planned-auto` patch); without it, the plan reads as before. */
+  auto?: boolean;
+};
+
+/**
  * Turns the planner's answer into agent steps that run after the plan step, or names every problem:
  * a malformed answer, too many steps, an agent the plan may not use, a duplicate or unknown step id.
- * Cycles are found when the steps join the run's spec, as for any added step.
+ * With `auto`, a step may ask for `agent: auto` with `needs`: it chooses among the plan step's
+ * `agents` only (its `candidates`), so a plan step without `agents` refuses it; a planner cannot reach
+ * through auto an agent it may not name. Cycles are found when the steps join the run's spec, as for
+ * any added step.
  */
-export function plannedSteps(step: PlanStep, answer: unknown): PlannedSteps {
-  const parsed = Plan.safeParse(answer);
+export function plannedSteps(
+  step: PlanStep,
+  answer: unknown,
+  { auto = false }: PlannedStepsOptions = {},
+): PlannedSteps {
+  const parsed = (auto ? Plan : NamedPlan).safeParse(answer);
   if (!parsed.success) {
     return {
       ok: false,
       problems: parsed.error.issues.map((issue) => `${issue.path.join('.') || '(answer)'}: ${issue.message}`),
     };
   }
-  const { steps } = parsed.data;
+  const steps: Plan['steps'] = parsed.data.steps;
   const { agents, maxSteps, repo } = step.with;
   const problems: string[] = [];
   if (steps.length > maxSteps) problems.push(`${steps.length} steps; the plan may have at most ${maxSteps}`);
@@ -45,7 +88,8 @@ export function plannedSteps(step: PlanStep, answer: unknown): PlannedSteps {
     const id = plannedStepId(step.id, planned.id);
     if (ids.has(id)) problems.push(`steps "${ids.get(id)}" and "${planned.id}" both become step "${id}"`);
     ids.set(id, planned.id);
-    if (agents && !agents.includes(planned.agent)) {
+    if (auto) problems.push(...autoProblems(planned, agents));
+    if (agents && !agents.includes(planned.agent) && !(auto && planned.agent === AutoAgent)) {
       problems.push(
         `step "${planned.id}" names agent "${planned.agent}"; the plan may use ${agents.join(', ')}`,
       );
@@ -60,10 +104,12 @@ export function plannedSteps(step: PlanStep, answer: unknown): PlannedSteps {
     ok: true,
     steps: steps.map((planned) => {
       const id = plannedStepId(step.id, planned.id);
+      const chosen = auto && planned.agent === AutoAgent && planned.needs && agents;
       return {
         id,
         kind: StepKind.Agent,
         agent: planned.agent,
+        ...(chosen && { needs: planned.needs, candidates: agents }),
         description: planned.task,
         dependsOn: [step.id, ...planned.dependsOn.map((dependency) => plannedStepId(step.id, dependency))],
         // The task is the planner's text: it must not be read as templates when the step runs.
@@ -73,6 +119,23 @@ export function plannedSteps(step: PlanStep, answer: unknown): PlannedSteps {
       };
     }),
   };
+}
+
+/** What is wrong with a planned step's `agent: auto` or `needs`, as a spec's step would be told. */
+function autoProblems(planned: Plan['steps'][number], agents: string[] | undefined): string[] {
+  if (planned.agent !== AutoAgent)
+    return planned.needs
+      ? [
+          `step "${planned.id}" names agent "${planned.agent}" and needs; needs applies only to agent: ${AutoAgent}`,
+        ]
+      : [];
+  if (!planned.needs)
+    return [`step "${planned.id}" asks for agent: ${AutoAgent} without needs (for example needs: [tests])`];
+  if (!agents)
+    return [
+      `step "${planned.id}" asks for agent: ${AutoAgent}, but the plan step lists no agents to choose among (with.agents); name the agent instead`,
+    ];
+  return [];
 }
 
 export const GoalRequest = z.strictObject({

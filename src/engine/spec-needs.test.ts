@@ -65,6 +65,34 @@ describe('agent: auto with needs', () => {
     ]);
   });
 
+  it('chooses only among the candidates: needs must fit one of them, and each must be a known agent', () => {
+    const fits = parseSpec(specWith({ agent: 'auto', needs: ['code'], candidates: ['debugger'] }), registry);
+    expect(fits.ok && fits.spec.steps[0]).toMatchObject({ candidates: ['debugger'] });
+    const result = parseSpec(
+      specWith(
+        { agent: 'auto', needs: ['tests'], candidates: ['code-generator', 'docs-writer'] },
+        { agent: 'auto', needs: ['code'], candidates: ['deploy'] },
+        { agent: 'tester', candidates: ['tester'] },
+      ),
+      registry,
+    );
+    expect(!result.ok && result.issues.map((issue) => [issue.path, issue.message])).toEqual([
+      [
+        ['steps', 1, 'candidates', 0],
+        expect.stringMatching(/^unknown agent "deploy"; the registry has code-generator, debugger/),
+      ],
+      [
+        ['steps', 0, 'needs'],
+        'none of the candidates (code-generator, docs-writer) provides all of tests; add a candidate that does, or need less',
+      ],
+      [
+        ['steps', 1, 'needs'],
+        'none of the candidates (deploy) provides all of code; add a candidate that does, or need less',
+      ],
+      [['steps', 2, 'candidates'], expect.stringMatching(/candidates applies only to agent: auto/)],
+    ]);
+  });
+
   it('refuses a capability that is not one kebab-case word, and checks steps of a child spec too', () => {
     const bad = parseSpec(specWith({ agent: 'auto', needs: ['Run Tests'] }), registry);
     expect(!bad.ok && bad.issues[0]?.path).toEqual(['steps', 0, 'needs', 0]);

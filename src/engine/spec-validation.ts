@@ -227,7 +227,10 @@ function checkAgents(
         ...(judge ? unknown(judge, ['collaborate', 'judge']) : []),
       ];
     }
-    if (step.kind === StepKind.Agent) return step.agent === AutoAgent ? [] : unknown(step.agent, ['agent']);
+    if (step.kind === StepKind.Agent)
+      return step.agent === AutoAgent
+        ? (step.candidates ?? []).flatMap((agent, n) => unknown(agent, ['candidates', n]))
+        : unknown(step.agent, ['agent']);
     if (step.kind !== StepKind.Plan) return [];
     return [
       ...unknown(step.with.agent, ['with', 'agent']),
@@ -237,8 +240,9 @@ function checkAgents(
 }
 
 /**
- * `agent: auto` needs `needs`, and `needs` (or `explore`) means nothing without it. With the registry,
- * every capability needed must be one some agent provides, and one agent must provide them all.
+ * `agent: auto` needs `needs`, and `needs` (or `explore`, `candidates`) means nothing without it. With
+ * the registry, every capability needed must be one some agent provides, and one agent (a candidate,
+ * when the step lists them) must provide them all.
  */
 function checkNeeds(
   spec: Spec,
@@ -252,7 +256,9 @@ function checkNeeds(
       return checkNeeds(step.with.spec, provides, path(['with', 'spec']));
     if (step.kind !== StepKind.Agent) return [];
     if (step.agent !== AutoAgent) {
-      const stray = (['needs', 'explore'] as const).filter((field) => step[field] !== undefined);
+      const stray = (['needs', 'explore', 'candidates'] as const).filter(
+        (field) => step[field] !== undefined,
+      );
       return stray.map((field) => ({
         path: path([field]),
         message: `${field} applies only to agent: ${AutoAgent}; this step names agent "${step.agent}" (drop ${field}, or let Troupe choose with agent: ${AutoAgent})`,
@@ -277,12 +283,17 @@ function checkNeeds(
           ],
     );
     if (unknown.length > 0) return unknown;
-    const fit = [...provides].filter(([, has]) => step.needs!.every((need) => has.includes(need)));
+    const allowed = step.candidates && new Set(step.candidates);
+    const fit = [...provides].filter(
+      ([agent, has]) => (!allowed || allowed.has(agent)) && step.needs!.every((need) => has.includes(need)),
+    );
     if (fit.length > 0) return [];
     return [
       {
         path: path(['needs']),
-        message: `no single agent provides all of ${step.needs.join(', ')}; split the step, or need less`,
+        message: step.candidates
+          ? `none of the candidates (${step.candidates.join(', ')}) provides all of ${step.needs.join(', ')}; add a candidate that does, or need less`
+          : `no single agent provides all of ${step.needs.join(', ')}; split the step, or need less`,
       },
     ];
   });

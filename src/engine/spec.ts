@@ -198,6 +198,16 @@ export const AgentStep = z
     needs: z.array(CapabilityTag).min(1, 'needs lists at least one capability').max(10).optional(),
     /** With `agent: auto`: false chooses by the outcome records' means only, never exploring. */
     explore: z.boolean().optional(),
+    /**
+     * With `agent: auto`: the only agents Troupe may choose (a planned step gets its plan step's
+     * `agents`, so a plan cannot reach an agent it may not name); without it, any agent of the registry.
+     */
+    candidates: z
+      .array(z.string().min(1))
+      .min(1, 'candidates lists at least one agent')
+      .max(50)
+      .refine((agents) => new Set(agents).size === agents.length, 'candidates lists each agent once')
+      .optional(),
     /** Several agents on the task, and how their answers are settled. */
     collaborate: Collaborate.optional(),
     timeout: Duration.optional(),

@@ -13,6 +13,13 @@ import { runIdOf } from './run-id';
  */
 export const agentAutoPatch = 'agent-auto';
 
+/**
+ * The planner may answer `agent: auto` with `needs`: its step then chooses among the plan's agents.
+ * Asked only when a plan answer has such a step (see plansAuto), so plans of named agents, and every
+ * history recorded before it, run as before: there `needs` is not read and `auto` is an agent name.
+ */
+export const plannedAutoPatch = 'planned-auto';
+
 const chooser = () =>
   proxyActivities<AgentChoiceActivities>({
     taskQueue: agentsQueue(workflowInfo().taskQueue),
@@ -48,6 +55,7 @@ export async function withChosenAgent(
     needs: step.needs,
     explore: step.explore ?? run.spec.explore ?? true,
     taskChars: step.with.task.length,
+    ...(step.candidates && { candidates: step.candidates }),
   });
   run.recordChoice(step.id, choice);
   return { ...step, agent: choice.agent };

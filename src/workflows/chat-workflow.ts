@@ -7,6 +7,7 @@ import {
   condition,
   continueAsNew,
   isCancellation,
+  patched,
   proxyActivities,
   setHandler,
   startChild,
@@ -18,6 +19,7 @@ import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { AgentActivities } from '../activities/agent-activities';
 import type { ChatActivities, ChatTurnResult } from '../activities/chat-activities';
 import { chatPlanSpec } from '../engine/chat-plan';
+import { plansAuto } from '../engine/plan';
 import { ChatSession, ChatValidationError, newChat, type CarriedChat } from '../engine/chat-session';
 import { decisionSchema, settleChatTeam } from '../engine/chat-team';
 import { parseDecision, type Decision } from '../engine/collaboration';
@@ -38,7 +40,7 @@ import {
   TroupeStatus,
   TroupeTitle,
 } from '../engine/search-attributes';
-import type { RunInput, Spec } from '../engine/spec';
+import type { AgentStep, RunInput, Spec } from '../engine/spec';
 import { agentsQueue } from '../engine/task-queues';
 import {
   cancelTurnUpdate,
@@ -50,6 +52,7 @@ import {
   type CommandRecord,
   type PlanDecision,
 } from './chat-messages';
+import { plannedAutoPatch } from './agent-choice';
 
 export type ChatWorkflowInput = {
   /** The registry's agent ids when the session started: messages naming others are refused. */
@@ -417,6 +420,10 @@ async function decide(session: ChatSession, turn: ChatEntry, agent: string, task
   return parseDecision(result.decision);
 }
 
+/** How the proposed plan names a step's agent: an `auto` step says what it needs. */
+const agentLabel = (step: AgentStep) =>
+  step.needs ? `${step.agent}, needs ${step.needs.join(' + ')}` : step.agent;
+
 /** Workflow mode: the planner plans, the plan is checked into a spec, and waits for the user's decision. */
 async function answerWithPlan(session: ChatSession, turn: ChatEntry, known: Set<string>): Promise<void> {
   const entry = session.add(
@@ -440,7 +447,9 @@ async function answerWithPlan(session: ChatSession, turn: ChatEntry, known: Set<
     ...(earlier.length > 0 && { context: { conversation: earlier.slice(-10) } }),
   });
   session.record('planner', true, result.costUsd);
-  const planned = chatPlanSpec(turn.text, result.output, known);
+  const planned = chatPlanSpec(turn.text, result.output, known, {
+    auto: plansAuto(result.output) && patched(plannedAutoPatch),
+  });
   const now = new Date();
   if (!planned.ok) {
     session.update(
@@ -458,7 +467,7 @@ async function answerWithPlan(session: ChatSession, turn: ChatEntry, known: Set<
   }
   const lines = planned.spec.steps.map(
     (step, index) =>
-      `${index + 1}. **${step.id}** (${step.kind === 'agent' ? step.agent : step.kind})${step.description ? `: ${step.description}` : ''}${step.dependsOn.length > 0 ? ` — after ${step.dependsOn.join(', ')}` : ''}`,
+      `${index + 1}. **${step.id}** (${step.kind === 'agent' ? agentLabel(step) : step.kind})${step.description ? `: ${step.description}` : ''}${step.dependsOn.length > 0 ? ` — after ${step.dependsOn.join(', ')}` : ''}`,
   );
   session.update(
     entry.id,

@@ -38,7 +38,8 @@ import type { ModelStepInput } from '../models/model-step-input';
 import { holdBudget, holdRest, holdsBudget } from './budget-holds';
 import { runModelStep, type ModelRoute } from './model-step';
 import { mergedSpec } from './spec-changes';
-import { plannedSteps, withPlanJoined } from '../engine/plan';
+import { plannedSteps, plansAuto, withPlanJoined } from '../engine/plan';
+import { plannedAutoPatch } from './agent-choice';
 import { stepActivityOptions, type StepCallOptions } from './steps/activity-options';
 import { agentActivities, runAgentStep } from './steps/agent-step';
 import { collaborates, runCollaborateStep } from './steps/collaborate-step';
@@ -113,7 +114,8 @@ async function runPlanStep(run: RunState, step: PlanStep, context: ExpressionCon
   };
   const planned = await runAgentStep(run, planner, context);
   const answer = (planned.output as { output?: unknown }).output;
-  const result = plannedSteps({ ...step, with: args }, answer);
+  const auto = plansAuto(answer) && patched(plannedAutoPatch);
+  const result = plannedSteps({ ...step, with: args }, answer, { auto });
   const problems = result.ok ? addPlannedSteps(run, step.id, result.steps) : result.problems;
   if (!result.ok || problems.length > 0) {
     const kept: KeptOnFailure = {
@@ -128,9 +130,10 @@ async function runPlanStep(run: RunState, step: PlanStep, context: ExpressionCon
       nonRetryable: true,
     });
   }
-  const steps = result.steps.map(({ id, agent, dependsOn, description }) => ({
+  const steps = result.steps.map(({ id, agent, needs, dependsOn, description }) => ({
     id,
     agent,
+    ...(needs && { needs }),
     task: description,
     dependsOn,
   }));

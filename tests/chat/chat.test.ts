@@ -2,6 +2,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runWorkspacePath } from '../../src/activities/workspace';
+import type { Spec } from '../../src/engine/spec';
 import { loadScript } from '../../src/fake-models/script';
 import { defaultScriptPath, startFakeModelServer, type FakeModelServer } from '../../src/fake-models/server';
 import { postJson, waitForRun, waitUntil, isClosed } from '../helpers/harness';
@@ -30,6 +31,15 @@ beforeAll(async () => {
     ...script,
     replies: [
       { match: { prompt: 'stream slowly' }, reply: slowReply, latencyMs: 300, tokensPerSecond: 200 },
+      {
+        match: { agent: 'planner', prompt: 'choose who tests it' },
+        json: {
+          steps: [
+            { id: 'code', agent: 'code-generator', task: 'Write greet(name)', dependsOn: [] },
+            { id: 'check', agent: 'auto', needs: ['tests'], task: 'Test greet(name)', dependsOn: ['code'] },
+          ],
+        },
+      },
       {
         match: { prompt: '/attachments\\/sales\\.csv/' },
         toolCalls: [{ name: 'read_file', arguments: { path: 'attachments/sales.csv' } }],
@@ -232,6 +242,43 @@ describe('workflow mode', () => {
       (request) => request.agent === 'tester' && request.prompt === 'now add tests for that',
     );
     expect(asked.length).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('plans a step by capability: approved, the run chooses its agent among the specialists and says why', async () => {
+    const sessionId = await createSession(base);
+    const sent = await send(sessionId, { text: 'add greet, then choose who tests it', mode: 'workflow' });
+    let session = await waitForSession(base, sessionId, turnDone(sent.body.message.id), { what: 'the plan' });
+    const plan = answersTo(session, sent.body.message.id).find((entry) => entry.role === 'plan');
+    expect(plan?.plan?.status, plan?.text).toBe('proposed');
+    expect(plan?.text).toMatch(/2\. \*\*plan_check\*\* \(auto, needs tests\)/);
+    const proposed = plan?.plan?.spec as Spec | undefined;
+    const check = proposed?.steps.find((step) => step.id === 'plan_check');
+    expect(check).toMatchObject({ agent: 'auto', needs: ['tests'] });
+    const candidates = (check?.kind === 'agent' && check.candidates) || [];
+    expect(candidates).toContain('tester');
+    expect(candidates).not.toEqual(expect.arrayContaining(['deploy']));
+    expect(candidates).not.toEqual(expect.arrayContaining(['planner']));
+
+    const decided = await postJson(`${base}/api/chat/sessions/${sessionId}/plans/${plan?.id}`, {
+      approved: true,
+    });
+    expect(decided.status, JSON.stringify(decided.body)).toBe(200);
+    session = await waitForSession(
+      base,
+      sessionId,
+      (view) => view.messages.some((entry) => entry.role === 'run' && entry.status !== 'running'),
+      { what: 'the run to end', timeoutMs: 90_000 },
+    );
+    const run = session.messages.find((entry) => entry.role === 'run');
+    const snapshot = await waitForRun(stack.api, run?.run?.runId ?? '', isClosed);
+    expect(snapshot.status, snapshot.error).toBe('completed');
+    const chosen = snapshot.steps.find((step) => step.id === 'plan_check');
+    expect(chosen?.choice).toMatchObject({
+      agent: 'tester',
+      reason: expect.stringMatching(new RegExp(`the only agent of ${candidates.length} providing tests$`)),
+      alternatives: [expect.objectContaining({ agent: 'tester' })],
+    });
+    expect(chosen?.output).toMatchObject({ agent: 'tester' });
   }, 120_000);
 
   it('refuses to decide a plan twice, and an edited plan that is not a valid spec', async () => {
