@@ -18,6 +18,7 @@ import { io } from 'socket.io-client';
 import { ApiConfig } from '../src/api/api-config';
 import { startApiServer } from '../src/api/api-server';
 import { LiveEvent, type SubscribeAck } from '../src/api/live-events';
+import { runStartOptions } from '../src/api/run-start';
 import { Config } from '../src/config';
 import { Spec, type SpecInput } from '../src/engine/spec';
 import { startFakeModelServer } from '../src/fake-models/server';
@@ -131,13 +132,19 @@ const eventMs = (event: proto.temporal.api.history.v1.IHistoryEvent) =>
 const eventTypeName = (type: proto.temporal.api.enums.v1.EventType | null | undefined) =>
   (proto.temporal.api.enums.v1.EventType[type ?? 0] ?? String(type)).replace(/^EVENT_TYPE_/, '');
 
+/**
+ * Starts a Troupe run as POST /api/runs and schedules do (runStartOptions): with its search attributes
+ * (TroupeStatus "running", TroupeCost 0, ...), memo and summaries, so the run writes no upsert for them.
+ */
+function startTroupe(client: Client, spec: SpecInput, workflowId: string): Promise<WorkflowHandle> {
+  const config = Config.parse({ TROUPE_TASK_QUEUE: troupeQueue });
+  const { workflowType, ...options } = runStartOptions(config, Spec.parse(spec), {}, workflowId);
+  return client.workflow.start(workflowType, { ...options, workflowId });
+}
+
 function start(client: Client, shape: PeerShape, side: Side, workflowId: string): Promise<WorkflowHandle> {
   return side === 'troupe'
-    ? client.workflow.start('runWorkflow', {
-        taskQueue: troupeQueue,
-        workflowId,
-        args: [{ spec: Spec.parse(shape.spec), input: {} }],
-      })
+    ? startTroupe(client, shape.spec, workflowId)
     : client.workflow.start(shape.peer.workflow, { taskQueue: peerQueue, workflowId, args: shape.peer.args });
 }
 
@@ -192,11 +199,7 @@ async function firstTokenMs(client: Client, baseUrl: string, workflowId: string)
   let firstAt: number | undefined;
   socket.on(LiveEvent.Tokens, () => (firstAt ??= performance.now()));
   const started = performance.now();
-  const handle = await client.workflow.start('runWorkflow', {
-    taskQueue: troupeQueue,
-    workflowId,
-    args: [{ spec: Spec.parse(streamed.spec), input: {} }],
-  });
+  const handle = await startTroupe(client, streamed.spec, workflowId);
   // The run answers its state query once its first workflow task is done: retry until it does.
   let ack: SubscribeAck = { ok: false, error: 'not yet' };
   for (let tries = 0; !ack.ok && tries < 100; tries += 1) {
