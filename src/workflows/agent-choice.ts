@@ -30,7 +30,10 @@ const chooser = () =>
  */
 export function choosesAgent(step: Step): step is AgentStep & { needs: string[] } {
   return (
-    step.kind === 'agent' && step.agent === AutoAgent && step.needs !== undefined && patchedRun(agentAutoPatch)
+    step.kind === 'agent' &&
+    step.agent === AutoAgent &&
+    step.needs !== undefined &&
+    patchedRun(agentAutoPatch)
   );
 }
 

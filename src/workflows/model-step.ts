@@ -179,7 +179,9 @@ export async function runModelStep(args: ModelStepInput, ctx: ModelStepContext):
     throw ApplicationFailure.create({ type, message, nonRetryable: true });
   }
   const planReason =
-    shared && shared.stepId !== ctx.stepId ? `${plan.reason} (planned for step ${shared.stepId})` : plan.reason;
+    shared && shared.stepId !== ctx.stepId
+      ? `${plan.reason} (planned for step ${shared.stepId})`
+      : plan.reason;
 
   const attempts: ModelRouteAttempt[] = [];
   let spentUsd = 0;
