@@ -4,13 +4,14 @@
 // Worker RSS is measured in this process, which hosts both sides' workers: "start" is the growth of
 // its RSS (after a full GC of the main heap, before and after) while a side's workers start and serve
 // a warm-up run, "run" the largest growth during one measured run; read them as rough.
-import { mkdtemp } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { Client, WorkflowHandle } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import proto from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowBundle } from '@temporalio/worker';
@@ -30,6 +31,8 @@ import { bundleAiSdkWorkflows, createAiSdkWorker } from './ai-sdk-worker';
 import { buildCatalogue, table } from './bench-support';
 
 const CALLS = Number(process.env.BENCH_PEER_CALLS ?? 20);
+/** A directory to save every measured run's history to, as `<workflow id>.json` (off by default). */
+const HISTORIES = process.env.BENCH_PEER_HISTORIES;
 const LANES = 5;
 const MODEL = 'bench-model';
 const troupeQueue = 'bench-peer-troupe';
@@ -158,6 +161,10 @@ async function measure(client: Client, shape: PeerShape, side: Side, workflowId:
   const wallMs = performance.now() - started;
   clearInterval(sampler);
   const history = await handle.fetchHistory();
+  if (HISTORIES) {
+    await mkdir(HISTORIES, { recursive: true });
+    await writeFile(join(HISTORIES, `${workflowId}.json`), historyToJSON(history));
+  }
   const events = history.events ?? [];
   const byType = new Map<string, number>();
   for (const event of events) {
