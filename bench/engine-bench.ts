@@ -3,7 +3,8 @@
 // calls to one scripted model made by Troupe's model steps and by @temporalio/ai-sdk (the `peer` shapes,
 // bench/peer-shapes.ts), and prints how they compare.
 // BENCH_SHAPES=raw or BENCH_SHAPES=peer runs only those (default: raw,peer); BENCH_REPEATS sets the
-// repeats per shape (3), BENCH_PEER_CALLS the model calls per peer run (20).
+// repeats per shape (3), BENCH_PEER_CALLS the model calls per peer run (20), BENCH_PEER_HISTORIES a directory
+// to save the peer runs' histories to.
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -4,13 +4,14 @@
 // Worker RSS is measured in this process, which hosts both sides' workers: "start" is the growth of
 // its RSS (after a full GC of the main heap, before and after) while a side's workers start and serve
 // a warm-up run, "run" the largest growth during one measured run; read them as rough.
-import { mkdtemp } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { Client, WorkflowHandle } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import proto from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowBundle } from '@temporalio/worker';
@@ -18,6 +19,7 @@ import { io } from 'socket.io-client';
 import { ApiConfig } from '../src/api/api-config';
 import { startApiServer } from '../src/api/api-server';
 import { LiveEvent, type SubscribeAck } from '../src/api/live-events';
+import { runStartOptions } from '../src/api/run-start';
 import { Config } from '../src/config';
 import { Spec, type SpecInput } from '../src/engine/spec';
 import { startFakeModelServer } from '../src/fake-models/server';
@@ -29,6 +31,8 @@ import { bundleAiSdkWorkflows, createAiSdkWorker } from './ai-sdk-worker';
 import { buildCatalogue, table } from './bench-support';
 
 const CALLS = Number(process.env.BENCH_PEER_CALLS ?? 20);
+/** A directory to save every measured run's history to, as `<workflow id>.json` (off by default). */
+const HISTORIES = process.env.BENCH_PEER_HISTORIES;
 const LANES = 5;
 const MODEL = 'bench-model';
 const troupeQueue = 'bench-peer-troupe';
@@ -131,13 +135,19 @@ const eventMs = (event: proto.temporal.api.history.v1.IHistoryEvent) =>
 const eventTypeName = (type: proto.temporal.api.enums.v1.EventType | null | undefined) =>
   (proto.temporal.api.enums.v1.EventType[type ?? 0] ?? String(type)).replace(/^EVENT_TYPE_/, '');
 
+/**
+ * Starts a Troupe run as POST /api/runs and schedules do (runStartOptions): with its search attributes
+ * (TroupeStatus "running", TroupeCost 0, ...), memo and summaries, so the run writes no upsert for them.
+ */
+function startTroupe(client: Client, spec: SpecInput, workflowId: string): Promise<WorkflowHandle> {
+  const config = Config.parse({ TROUPE_TASK_QUEUE: troupeQueue });
+  const { workflowType, ...options } = runStartOptions(config, Spec.parse(spec), {}, workflowId);
+  return client.workflow.start(workflowType, { ...options, workflowId });
+}
+
 function start(client: Client, shape: PeerShape, side: Side, workflowId: string): Promise<WorkflowHandle> {
   return side === 'troupe'
-    ? client.workflow.start('runWorkflow', {
-        taskQueue: troupeQueue,
-        workflowId,
-        args: [{ spec: Spec.parse(shape.spec), input: {} }],
-      })
+    ? startTroupe(client, shape.spec, workflowId)
     : client.workflow.start(shape.peer.workflow, { taskQueue: peerQueue, workflowId, args: shape.peer.args });
 }
 
@@ -151,6 +161,10 @@ async function measure(client: Client, shape: PeerShape, side: Side, workflowId:
   const wallMs = performance.now() - started;
   clearInterval(sampler);
   const history = await handle.fetchHistory();
+  if (HISTORIES) {
+    await mkdir(HISTORIES, { recursive: true });
+    await writeFile(join(HISTORIES, `${workflowId}.json`), historyToJSON(history));
+  }
   const events = history.events ?? [];
   const byType = new Map<string, number>();
   for (const event of events) {
@@ -192,11 +206,7 @@ async function firstTokenMs(client: Client, baseUrl: string, workflowId: string)
   let firstAt: number | undefined;
   socket.on(LiveEvent.Tokens, () => (firstAt ??= performance.now()));
   const started = performance.now();
-  const handle = await client.workflow.start('runWorkflow', {
-    taskQueue: troupeQueue,
-    workflowId,
-    args: [{ spec: Spec.parse(streamed.spec), input: {} }],
-  });
+  const handle = await startTroupe(client, streamed.spec, workflowId);
   // The run answers its state query once its first workflow task is done: retry until it does.
   let ack: SubscribeAck = { ok: false, error: 'not yet' };
   for (let tries = 0; !ack.ok && tries < 100; tries += 1) {

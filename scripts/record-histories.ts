@@ -184,6 +184,28 @@ const recordings: Recording[] = [
     },
   },
   {
+    // lean-history: one patch marker for the run; the two parallel steps with the same routing share one
+    // route plan, the third (another prompt length) plans its own; TroupeCost is written once, with the
+    // final status; the outcome records are a local activity's marker.
+    name: 'lean-history',
+    spec: {
+      name: 'lean-history',
+      steps: [
+        { id: 'left', kind: 'model', with: { model: 'gpt-4o-mini', prompt: 'Name a saga pattern.' } },
+        { id: 'right', kind: 'model', with: { model: 'gpt-4o-mini', prompt: 'Name a saga pattern!' } },
+        {
+          id: 'both',
+          kind: 'model',
+          dependsOn: ['left', 'right'],
+          with: {
+            model: 'gpt-4o-mini',
+            prompt: 'Say which is shorter: ${{ steps.left.output.text }} or ${{ steps.right.output.text }}',
+          },
+        },
+      ],
+    },
+  },
+  {
     // budget-holds: parallel model calls hold their estimates, and a child run spends the parent's budget.
     name: 'budget-holds',
     namedByRunId: true,

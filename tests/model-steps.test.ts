@@ -2,6 +2,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeModelServer, type FakeModelServer } from '../src/fake-models/server';
 import { TroupeCost } from '../src/engine/search-attributes';
+import { costStepUsd } from '../src/workflows/run-workflow';
 import { startStack, type Stack } from './helpers/stack';
 import { shippedCatalogueOn, shippedModels } from './models/helpers';
 import { isClosed, postJson, readExample, waitForRun, type Api } from './helpers/harness';
@@ -89,5 +90,117 @@ describe('model steps', () => {
     expect(result.steps[0]?.model?.attempts).toEqual([
       expect.objectContaining({ modelId: 'gpt-4o', outcome: 'budget-exceeded' }),
     ]);
+  });
+});
+
+type HistoryEvent = NonNullable<Awaited<ReturnType<typeof fetchHistory>>['events']>[number];
+
+function fetchHistory(runId: string) {
+  return env.client.workflow.getHandle(runId).fetchHistory();
+}
+
+/** A marker's first detail payload, decoded: a patch's id or a local activity's type. */
+function markerDetail(event: HistoryEvent): { id?: string; activity_type?: string } {
+  const details = event.markerRecordedEventAttributes?.details ?? {};
+  const payload = (details['patch-data'] ?? details.data)?.payloads?.[0];
+  return payload?.data ? (JSON.parse(Buffer.from(payload.data).toString()) as object) : {};
+}
+
+/** What a run's history says about the events lean-history saves. */
+async function historyOf(runId: string) {
+  const events = (await fetchHistory(runId)).events ?? [];
+  const markers = events.filter((event) => event.markerRecordedEventAttributes).map(markerDetail);
+  const costWrites = events.flatMap((event) => {
+    const field =
+      event.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields?.TroupeCost;
+    return field?.data ? [Number(JSON.parse(Buffer.from(field.data).toString()))] : [];
+  });
+  return {
+    patches: markers.flatMap((marker) => marker.id ?? []),
+    localActivities: markers.flatMap((marker) => marker.activity_type ?? []),
+    activities: events.flatMap(
+      (event) => event.activityTaskScheduledEventAttributes?.activityType?.name ?? [],
+    ),
+    costWrites,
+  };
+}
+
+describe('lean-history', () => {
+  it('writes one patch marker, plans once for steps with the same routing, records outcomes locally, and replays', async () => {
+    const steps = ['one', 'two', 'six'].map((n) => ({
+      id: n,
+      kind: 'model',
+      with: { model: 'gpt-4o-mini', prompt: `Question ${n}?` },
+    }));
+    const result = await run({ name: 'lean', steps });
+    expect(result.status).toBe('completed');
+    const history = await historyOf(result.runId);
+    expect(history.patches).toEqual(['lean-history']);
+    expect(history.localActivities).toEqual(['planModelRoute', 'recordOutcomes']);
+    expect(history.activities).toEqual(['callModel', 'callModel', 'callModel']);
+    const planners = result.steps.filter((step) => !/\(planned for step /.test(step.model?.reason ?? ''));
+    expect(planners.map((step) => step.id)).toHaveLength(1);
+    expect(result.steps.every((step) => step.model?.modelId === 'gpt-4o-mini')).toBe(true);
+    // Spend well under a step: TroupeCost is written once, with the final status, and exact.
+    expect(history.costWrites).toEqual([result.costUsd]);
+    const description = await env.client.workflow.getHandle(result.runId).describe();
+    expect(description.typedSearchAttributes.get(TroupeCost)).toBe(result.costUsd);
+    await stack.replay(result.runId);
+  });
+
+  it('writes TroupeCost when spend grows by a step, and exactly at the end', async () => {
+    const essay = 'word '.repeat(1500);
+    fake.setScript({
+      models: shippedModels,
+      replies: [{ match: { prompt: 'Write an essay' }, reply: essay }],
+    });
+    const ask = (id: string, model: string, prompt: string, dependsOn: string[]) => ({
+      id,
+      kind: 'model',
+      dependsOn,
+      with: { model, prompt },
+    });
+    const result = await run({
+      name: 'lean-cost',
+      steps: [
+        ask('a', 'gpt-4o-mini', 'Say hello.', []),
+        ask('b', 'gpt-4o-mini', 'Say hello again.', ['a']),
+        ask('essay', 'gpt-4o', 'Write an essay on sagas.', ['b']),
+        ask('c', 'gpt-4o-mini', 'Say goodbye.', ['essay']),
+      ],
+    });
+    expect(result.status).toBe('completed');
+    const byId = new Map(result.steps.map((step) => [step.id, step.model?.costUsd ?? 0]));
+    expect(byId.get('essay')).toBeGreaterThan(costStepUsd);
+    const { costWrites } = await historyOf(result.runId);
+    const afterEssay = (byId.get('a') ?? 0) + (byId.get('b') ?? 0) + (byId.get('essay') ?? 0);
+    expect(costWrites).toHaveLength(2);
+    expect(costWrites[0]).toBeCloseTo(afterEssay, 12);
+    expect(costWrites[1]).toBe(result.costUsd);
+    await stack.replay(result.runId);
+  });
+
+  it('plans again for the step after one whose route failed over', async () => {
+    fake.setScript({
+      models: { ...shippedModels, 'qwen2.5-coder:7b': { status: 500 }, 'llama3.1:8b': { status: 500 } },
+    });
+    const result = await run({
+      name: 'lean-failover',
+      steps: [
+        { id: 'first', kind: 'model', with: { policy: 'local-first', prompt: 'Question one?' } },
+        {
+          id: 'second',
+          kind: 'model',
+          dependsOn: ['first'],
+          with: { policy: 'local-first', prompt: 'Question two?' },
+        },
+      ],
+    });
+    expect(result.status).toBe('completed');
+    expect(result.steps.map((step) => step.model?.provider)).toEqual(['openai', 'openai']);
+    const { localActivities } = await historyOf(result.runId);
+    expect(localActivities.filter((type) => type === 'planModelRoute')).toHaveLength(2);
+    expect(result.steps[1]?.model?.reason).not.toMatch(/planned for step/);
+    await stack.replay(result.runId);
   });
 });

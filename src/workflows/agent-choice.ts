@@ -1,4 +1,5 @@
-import { ActivityCancellationType, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { ActivityCancellationType, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { patchedRun } from './history-patches';
 import type { AgentChoiceActivities } from '../activities/agent-choice-activities';
 import { AutoAgent } from '../agents/agent-definition';
 import type { RunState } from '../engine/run-state';
@@ -36,7 +37,10 @@ const chooser = () =>
  */
 export function choosesAgent(step: Step): step is AgentStep & { needs: string[] } {
   return (
-    step.kind === 'agent' && step.agent === AutoAgent && step.needs !== undefined && patched(agentAutoPatch)
+    step.kind === 'agent' &&
+    step.agent === AutoAgent &&
+    step.needs !== undefined &&
+    patchedRun(agentAutoPatch)
   );
 }
 

@@ -1,4 +1,5 @@
-import { condition, patched } from '@temporalio/workflow';
+import { condition } from '@temporalio/workflow';
+import { patchedRun } from './history-patches';
 import type { RunState } from '../engine/run-state';
 
 /**
@@ -15,7 +16,7 @@ export type BudgetHold = { budget: BudgetView; settle: (costUsd: number) => void
 
 /** Whether this run holds budget for its calls: it has a budget and started under the patch. */
 export function holdsBudget(run: RunState): boolean {
-  return run.spec.budget !== undefined && patched(budgetHoldsPatch);
+  return run.spec.budget !== undefined && patchedRun(budgetHoldsPatch);
 }
 
 /**

@@ -1,4 +1,5 @@
-import { ApplicationFailure, executeChild, patched } from '@temporalio/workflow';
+import { ApplicationFailure, executeChild } from '@temporalio/workflow';
+import { patchedRun } from './history-patches';
 import type { BlobRef } from '../engine/blob-ref';
 import type { ExpressionContext } from '../engine/expressions';
 import type { RunState } from '../engine/run-state';
@@ -35,13 +36,13 @@ const AGGREGATE_INLINE_BYTES = 16 * 1024;
 export async function runForeach(run: RunState, step: Step): Promise<StepResult> {
   const items = foreachItems(step, run.expressionContext());
   const parallelism = step.foreach?.parallelism ?? 1;
-  if (items.length > FOREACH_BATCH_ITEMS && step.kind !== 'approval' && patched(boundedStatePatch))
+  if (items.length > FOREACH_BATCH_ITEMS && step.kind !== 'approval' && patchedRun(boundedStatePatch))
     return runInBatches(run, step, items, parallelism);
   run.progress(step.id, { done: 0, total: items.length });
   const outputs = await runItems(run, step, items.length, parallelism, (index) =>
     run.expressionContext({ item: items[index], index }),
   );
-  if (JSON.stringify(outputs).length <= AGGREGATE_INLINE_BYTES || !patched(boundedStatePatch))
+  if (JSON.stringify(outputs).length <= AGGREGATE_INLINE_BYTES || !patchedRun(boundedStatePatch))
     return { output: outputs };
   return { output: await blobActivities(`${step.id} · store outputs`).storeOutputs({ values: outputs }) };
 }

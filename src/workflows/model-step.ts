@@ -2,12 +2,12 @@ import {
   ActivityFailure,
   ApplicationFailure,
   isCancellation,
-  patched,
   proxyActivities,
   proxyLocalActivities,
   TimeoutFailure,
   workflowInfo,
 } from '@temporalio/workflow';
+import { isLean, patchedRun } from './history-patches';
 import { TimeoutType, type Duration } from '@temporalio/common';
 import type {
   CallModelActivityInput,
@@ -23,7 +23,7 @@ import {
   outcomeOf,
 } from '../models/model-failures';
 import type { ModelStepInput, RoutingPolicy } from '../models/model-step-input';
-import type { RouteCandidate, SkippedModel } from '../models/router-policy';
+import type { RouteCandidate, RoutePlan, SkippedModel } from '../models/router-policy';
 import type { BudgetHold } from './budget-holds';
 
 /** A model call's pool that picked nothing up within scheduleToStart is skipped for the rest of the chain. */
@@ -35,6 +35,70 @@ const skipUnansweredPoolPatch = 'skip-unanswered-pool';
  * replay the planModelRoute activity they scheduled.
  */
 export const localRoutePatch = 'model-route-local';
+
+/**
+ * Under lean-history, a step reuses the route planned by an earlier step of the run with the same
+ * routing (model, policy, requirements, output limit, schema, and prompt and system of the same
+ * lengths, so the same estimate) if it was planned at most this long ago in workflow time: the
+ * router is pure, and within the providers' health TTL (15 s by default) it would read the same
+ * health again. Steps planning at once share one plan. A plan whose call failed over is not reused:
+ * the next step plans again and reads the breakers afresh.
+ */
+export const PLAN_REUSE_MS = 15_000;
+
+type SharedPlan = { key: string; stepId: string; at: number; plan: Promise<RoutePlan> };
+
+/** The run's reusable plans, by routing key (module state is per workflow execution). */
+const sharedPlans = new Map<string, SharedPlan>();
+
+/** What a fresh plan for these args would depend on; undefined where a plan is not shared. */
+function routingKey(args: ModelStepInput, ctx: ModelStepContext): string | undefined {
+  if (!isLean() || ctx.planTaskQueue) return undefined;
+  // A prompt passed as a blob reference is read in the activity: its length is not known here.
+  const prompt: unknown = args.prompt;
+  const system: unknown = args.system;
+  if (typeof prompt !== 'string' || (system !== undefined && typeof system !== 'string')) return undefined;
+  return JSON.stringify([
+    args.model ?? null,
+    args.policy ?? null,
+    args.requires ?? null,
+    args.maxTokens ?? null,
+    args.schema ?? null,
+    prompt.length,
+    system?.length ?? null,
+  ]);
+}
+
+/** The step's plan: another step's recent one with the same routing key, or a new one. */
+async function planFor(
+  plan: () => Promise<RoutePlan>,
+  args: ModelStepInput,
+  ctx: ModelStepContext,
+): Promise<{ plan: RoutePlan; shared?: SharedPlan }> {
+  const key = routingKey(args, ctx);
+  if (key === undefined) return { plan: await plan() };
+  const now = new Date().getTime();
+  const known = sharedPlans.get(key);
+  if (known && now - known.at <= PLAN_REUSE_MS) {
+    try {
+      return { plan: await known.plan, shared: known };
+    } catch {
+      // The other step's planning failed (or was cancelled with it): this step plans for itself.
+    }
+  }
+  const entry: SharedPlan = { key, stepId: ctx.stepId, at: now, plan: plan() };
+  sharedPlans.set(key, entry);
+  try {
+    return { plan: await entry.plan, shared: entry };
+  } catch (err) {
+    forget(entry);
+    throw err;
+  }
+}
+
+function forget(entry: SharedPlan | undefined): void {
+  if (entry && sharedPlans.get(entry.key) === entry) sharedPlans.delete(entry.key);
+}
 
 export type ModelStepContext = {
   stepId: string;
@@ -99,31 +163,36 @@ export async function runModelStep(args: ModelStepInput, ctx: ModelStepContext):
   } as const;
   // A route planned on another task queue stays an activity: a local one runs on this worker.
   const { planModelRoute } =
-    !ctx.planTaskQueue && patched(localRoutePatch)
+    !ctx.planTaskQueue && patchedRun(localRoutePatch)
       ? proxyLocalActivities<ModelActivities>(routeOptions)
       : proxyActivities<ModelActivities>({
           ...(ctx.planTaskQueue && { taskQueue: ctx.planTaskQueue }),
           ...routeOptions,
         });
-  let plan;
+  let plan: RoutePlan;
+  let shared: SharedPlan | undefined;
   try {
-    plan = await planModelRoute({ stepId: ctx.stepId, ...args });
+    ({ plan, shared } = await planFor(() => planModelRoute({ stepId: ctx.stepId, ...args }), args, ctx));
   } catch (err) {
     if (isCancellation(err)) throw err;
     const { type, message } = describeFailure(err);
     throw ApplicationFailure.create({ type, message, nonRetryable: true });
   }
+  const planReason =
+    shared && shared.stepId !== ctx.stepId
+      ? `${plan.reason} (planned for step ${shared.stepId})`
+      : plan.reason;
 
   const attempts: ModelRouteAttempt[] = [];
   let spentUsd = 0;
-  const pickUpWithin = patched('model-call-schedule-to-start')
+  const pickUpWithin = patchedRun('model-call-schedule-to-start')
     ? (ctx.scheduleToStartTimeout ?? '10 seconds')
     : undefined;
   // A pool that did not pick one call up will not pick up the next: its other models are skipped.
   const unanswered = new Map<string, string>();
   for (const candidate of plan.chain) {
     const silent = unanswered.get(candidate.taskQueue);
-    if (silent && patched(skipUnansweredPoolPatch)) {
+    if (silent && patchedRun(skipUnansweredPoolPatch)) {
       attempts.push({
         modelId: candidate.modelId,
         provider: candidate.provider,
@@ -171,7 +240,7 @@ export async function runModelStep(args: ModelStepInput, ctx: ModelStepContext):
         route: {
           chosen: candidate.modelId,
           policy: plan.policy,
-          reason: `chose ${candidate.modelId}${failed}: ${candidate.reason}. Plan: ${plan.reason}`,
+          reason: `chose ${candidate.modelId}${failed}: ${candidate.reason}. Plan: ${planReason}`,
           attempts,
           skipped: plan.skipped,
           costUsd: spentUsd,
@@ -183,6 +252,8 @@ export async function runModelStep(args: ModelStepInput, ctx: ModelStepContext):
       held?.settle(isCancellation(err) ? 0 : costUsd);
       if (isCancellation(err)) throw err;
       if (!failsOver(type)) throw ApplicationFailure.create({ type, message, nonRetryable: true });
+      // A plan one of whose models just failed is planned afresh by the next step.
+      forget(shared);
       spentUsd += costUsd;
       if (isScheduleToStart(err)) unanswered.set(candidate.taskQueue, message);
       attempts.push({
@@ -197,7 +268,7 @@ export async function runModelStep(args: ModelStepInput, ctx: ModelStepContext):
 
   const route: ModelRoute = {
     policy: plan.policy,
-    reason: `every candidate failed. Plan: ${plan.reason}`,
+    reason: `every candidate failed. Plan: ${planReason}`,
     attempts,
     skipped: plan.skipped,
     costUsd: spentUsd,

@@ -1,4 +1,4 @@
-import { isCancellation, proxyActivities } from '@temporalio/workflow';
+import { isCancellation, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { createOutcomeActivities } from '../activities/outcome-activities';
 import type { StepOutcomeInput } from '../activities/outcome-activities';
 import { StepStatus, type CollaborationRecord, type RunSnapshot } from '../engine/run-snapshot';
@@ -8,14 +8,20 @@ import type { Spec } from '../engine/spec';
 /** Runs started before this patch replay without the outcome activity; new runs record outcomes. */
 export const outcomePatch = 'outcome-records';
 
-const { recordOutcomes: recordOutcomesActivity } = proxyActivities<
-  ReturnType<typeof createOutcomeActivities>
->({
+type OutcomeActivities = ReturnType<typeof createOutcomeActivities>;
+const outcomeOptions = {
   startToCloseTimeout: '30 seconds',
   scheduleToCloseTimeout: '2 minutes',
   retry: { maximumAttempts: 3, initialInterval: '1 second' },
   summary: 'record step outcomes',
-});
+} as const;
+const { recordOutcomes: recordOutcomesActivity } = proxyActivities<OutcomeActivities>(outcomeOptions);
+/**
+ * Under lean-history the records are written by a local activity, on the orchestration worker that
+ * runs the workflow (it registers recordOutcomes): one marker in the run's last workflow task, where
+ * the activity took three events and a workflow task of its own.
+ */
+const { recordOutcomes: recordOutcomesLocally } = proxyLocalActivities<OutcomeActivities>(outcomeOptions);
 
 /** The steps that ended (completed or failed), as the outcome activity takes them. Pure. */
 export function endedSteps(snapshot: RunSnapshot, spec: Spec): StepOutcomeInput[] {
@@ -80,11 +86,16 @@ function outputExitCode(output: unknown): number | undefined {
  * Writes one outcome record per ended step, in one activity at the end of the run. Recording is a
  * side record: if it fails after its retries the run still ends as it would have.
  */
-export async function recordOutcomes(snapshot: RunSnapshot, spec: Spec): Promise<void> {
+export async function recordOutcomes(
+  snapshot: RunSnapshot,
+  spec: Spec,
+  { local = false }: { local?: boolean } = {},
+): Promise<void> {
   const steps = endedSteps(snapshot, spec);
   if (steps.length === 0) return;
+  const record = local ? recordOutcomesLocally : recordOutcomesActivity;
   try {
-    await recordOutcomesActivity({ runId: snapshot.runId, specName: spec.name, steps });
+    await record({ runId: snapshot.runId, specName: spec.name, steps });
   } catch (err) {
     if (isCancellation(err)) throw err;
   }

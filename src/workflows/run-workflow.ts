@@ -7,11 +7,11 @@ import {
   continueAsNew,
   isCancellation,
   log,
-  patched,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import { isLean, patchedRun, startLeanHistory } from './history-patches';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import { RunState } from '../engine/run-state';
 import { RunStatus, StepStatus, type Compensable, type RunSnapshot } from '../engine/run-snapshot';
@@ -67,9 +67,11 @@ export async function runWorkflow({ spec, input, carried, undo }: RunWorkflowInp
       ? { ...carried, spec: carried.spec ?? spec }
       : { spec, input: withInputDefaults(spec.inputs, input), startedAt: new Date() },
   );
-  const v2 = patched(schedulerPatch);
+  // First of all the run's patches: under it, the others it folds are taken as given (history-patches.ts).
+  const lean = startLeanHistory();
+  const v2 = patchedRun(schedulerPatch);
   run.v2 = v2;
-  run.refusesStoredValues = () => patched(boundedStatePatch);
+  run.refusesStoredValues = () => patchedRun(boundedStatePatch);
   // Through the SDK's workflow logger: a line per step change, never repeated on replay.
   run.onStepStatus = (stepId, record) =>
     log.info(`step ${stepId} ${record.status}`, {
@@ -80,7 +82,7 @@ export async function runWorkflow({ spec, input, carried, undo }: RunWorkflowInp
       ...(record.attempts !== undefined && { attempts: record.attempts }),
       ...(record.error && { error: record.error }),
     });
-  const syncStatus = statusSync(run);
+  const syncStatus = statusSync(run, lean);
   registerHandlers(run);
 
   if (undo) return undoRun(run, undo);
@@ -96,10 +98,10 @@ export async function runWorkflow({ spec, input, carried, undo }: RunWorkflowInp
     await condition(() => run.active === 0);
     if (run.stopping) await compensate(run);
     run.finish(new Date());
-    syncStatus();
+    syncStatus(true);
     await condition(allHandlersFinished);
     const snapshot = run.snapshot();
-    if (patched(outcomePatch)) await recordOutcomes(snapshot, run.spec);
+    if (patchedRun(outcomePatch)) await recordOutcomes(snapshot, run.spec, { local: lean });
     if (snapshot.status === RunStatus.Cancelled) throw new CancelledFailure(snapshot.error, [snapshot]);
     if (snapshot.status !== RunStatus.Completed) {
       throw ApplicationFailure.create({
@@ -118,7 +120,7 @@ export async function runWorkflow({ spec, input, carried, undo }: RunWorkflowInp
  * started steps that a skip made ready only at the next change); new runs launch every step that can
  * begin at once and cancel the steps in flight when one fails (fail-fast).
  */
-async function drive(run: RunState, syncStatus: () => void, v2: boolean): Promise<void> {
+async function drive(run: RunState, syncStatus: SyncStatus, v2: boolean): Promise<void> {
   const inFlight = new Map<string, CancellationScope>();
   const launch = (step: Step) => {
     if (!v2) return void executeStep(run, step);
@@ -145,8 +147,10 @@ async function drive(run: RunState, syncStatus: () => void, v2: boolean): Promis
     if (run.active === 0) {
       if (draining) {
         await condition(allHandlersFinished);
+        // The next run starts from these attributes: they carry the exact spend over.
+        if (isLean()) syncStatus(true);
         const { spec, ...state } = run.carry();
-        const carried = patched(boundedStatePatch) ? state : { spec, ...state };
+        const carried = patchedRun(boundedStatePatch) ? state : { spec, ...state };
         await continueAsNew<typeof runWorkflow>({ spec, input: run.input, carried });
       }
       if (!run.isPaused && (v2 || run.takeReady(new Date()).length === 0)) return;
@@ -281,24 +285,40 @@ function registerHandlers(run: RunState): void {
 }
 
 /**
+ * Writes TroupeCost when the run's spend grew by at least this much since it was last written, or by
+ * costStepShare of what was written, whichever is more (under lean-history): a run of many cheap
+ * calls does not write an event per call, and one of many dear calls writes O(log spend) times.
+ */
+export const costStepUsd = 0.01;
+export const costStepShare = 0.1;
+
+/** Brings the search attributes up to date; `exact` writes the spend even if it grew by less than a step. */
+type SyncStatus = (exact?: boolean) => void;
+
+/**
  * Keeps the TroupeStatus and TroupeCost search attributes equal to the run's status and spend, and
  * (under scheduler-v2) TroupeAgents equal to the agents and tools its spec uses, which a plan or added
  * steps can change. Writes only on change, in one upsert, so history grows by a bounded number of
- * events whatever the run does.
+ * events whatever the run does. Under lean-history the spend is written with every status change, at
+ * the end, before continuing as new, and in between only when it grew by a step (costStepUsd); the
+ * live spend is in the run's state query, which GET /api/runs/:id and the console read.
  */
-function statusSync(run: RunState): () => void {
+function statusSync(run: RunState, lean: boolean): SyncStatus {
   const attributes = workflowInfo().typedSearchAttributes;
   let status = attributes.get(TroupeStatus);
   let cost = attributes.get(TroupeCost) ?? 0;
   let agents = (attributes.get(TroupeAgents) ?? []).join(',');
   let spec: Spec | undefined;
-  return () => {
+  return (exact = false) => {
     const updates: SearchAttributeUpdatePair[] = [];
-    if (run.status !== status) {
+    const statusChanged = run.status !== status;
+    if (statusChanged) {
       status = run.status;
       updates.push({ key: TroupeStatus, value: status });
     }
-    if (run.costUsd !== cost) {
+    const step = Math.max(costStepUsd, Math.abs(cost) * costStepShare);
+    const costDue = !lean || exact || statusChanged || Math.abs(run.costUsd - cost) >= step;
+    if (run.costUsd !== cost && costDue) {
       cost = run.costUsd;
       updates.push({ key: TroupeCost, value: cost });
     }

@@ -6,11 +6,11 @@ import {
   condition,
   executeChild,
   isCancellation,
-  patched,
   proxyActivities,
   sleep,
   workflowInfo,
 } from '@temporalio/workflow';
+import { patchedRun } from './history-patches';
 import type { createToolActivities } from '../activities/tool-activities';
 import type { ExpressionContext } from '../engine/expressions';
 import { evaluateExpression, StoredValueNeeded } from '../engine/expressions';
@@ -374,7 +374,7 @@ export function foreachItems(step: Step, context: ExpressionContext): unknown[] 
     items = evaluateExpression(expression, context);
   } catch (err) {
     if (!(err instanceof StoredValueNeeded)) throw err;
-    if (patched(boundedStatePatch)) {
+    if (patchedRun(boundedStatePatch)) {
       throw ApplicationFailure.create({
         type: 'InvalidForeach',
         message: `foreach.items: ${err.message}`,

@@ -1,4 +1,5 @@
-import { patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { patchedRun } from './history-patches';
 import type { BlobActivities } from '../activities/blob-activities';
 import { StoredValueNeeded, type ExpressionContext } from '../engine/expressions';
 import { findReferences, resolveTemplates } from '../engine/template';
@@ -32,7 +33,7 @@ export function resolveArgs(value: unknown, context: ExpressionContext, stepId: 
     return resolveTemplates(value, context);
   } catch (err) {
     if (!(err instanceof StoredValueNeeded)) throw err;
-    if (!patched(boundedStatePatch)) return resolveTemplates(value, context, { plainRefs: true });
+    if (!patchedRun(boundedStatePatch)) return resolveTemplates(value, context, { plainRefs: true });
     return blobActivities(`${stepId} · read stored values`).resolveWithBlobs({
       value,
       context: contextRead(value, context),

@@ -2,10 +2,10 @@ import {
   ActivityCancellationType,
   ApplicationFailure,
   isCancellation,
-  patched,
   proxyActivities,
   workflowInfo,
 } from '@temporalio/workflow';
+import { patchedRun } from '../history-patches';
 import type { ChatActivities } from '../../activities/chat-activities';
 import type { AgentStepResult } from '../../agents/agent-step-input';
 import {
@@ -42,7 +42,7 @@ type CollaborateStep = AgentStep & { collaborate: Collaborate };
 
 /** Whether a step runs as a team. Synchronous, like choosesAgent: other steps keep their command order. */
 export function collaborates(step: Step): step is CollaborateStep {
-  return step.kind === 'agent' && step.collaborate !== undefined && patched(collaboratePatch);
+  return step.kind === 'agent' && step.collaborate !== undefined && patchedRun(collaboratePatch);
 }
 
 const judgeActivities = (step: AgentStep, summary: string) =>
