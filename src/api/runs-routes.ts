@@ -3,7 +3,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { goalSpec, GoalRequest } from '../engine/plan';
 import { RunInput, type Spec } from '../engine/spec';
-import { RunForecast } from '../learning/run-forecast';
+import { RunForecast, type RunProgress } from '../learning/run-forecast';
 import { specContextOf, type AgentRegistry } from '../agents/registry';
 import { fromZodIssue, parseSpec } from '../engine/spec-validation';
 import { runUrl, type Config } from '../config';
@@ -62,7 +62,7 @@ export const StartRunResponse = z.object({
 });
 export type StartRunResponse = z.infer<typeof StartRunResponse>;
 
-/** GET /api/runs/:runId/forecast: the start's forecast, made again from today's records. */
+/** GET /api/runs/:runId/forecast: the start's forecast, made again from today's records and the run's progress. */
 export const RunForecastResponse = z.object({
   runId: z.string(),
   /** Absent when the outcome records cannot be read. */
@@ -121,7 +121,7 @@ export function runsRoutes({
   /** With the registry, a spec that names an unknown agent is refused before any run starts. */
   agents?: AgentRegistry;
   /** Forecasts a run from earlier outcomes; its answer goes back with the start. */
-  forecast?: (spec: Spec) => Promise<RunForecast | undefined>;
+  forecast?: (spec: Spec, progress?: RunProgress) => Promise<RunForecast | undefined>;
 }): Router {
   const context = agents ? specContextOf(agents) : {};
   const router = Router();
@@ -236,7 +236,14 @@ export function runsRoutes({
   router.get('/:runId/forecast', async (req, res) => {
     const runId = runIdOf(req.params.runId);
     const { spec } = await readRunSpec(client, config, runId);
-    const prediction = await forecast?.(spec).catch(() => undefined);
+    // Made again from what the run has done so far; a run no worker can answer for is forecast as at its start.
+    const run = await readRun(client, runId).catch(() => undefined);
+    const progress = run && {
+      steps: run.steps,
+      spentUsd: run.costUsd,
+      elapsedMs: Math.max(0, Date.parse(run.endedAt ?? new Date().toISOString()) - Date.parse(run.startedAt)),
+    };
+    const prediction = await forecast?.(spec, progress).catch(() => undefined);
     res.json({ runId, ...(prediction && { prediction }) } satisfies RunForecastResponse);
   });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Spec } from '../engine/spec';
 import type { OutcomeRecord } from './outcome-record';
-import { forecastRun, predictorFrom } from './run-forecast';
+import { forecastRun, predictorFrom, stepKey } from './run-forecast';
 
 const spec = Spec.parse({
   name: 'fix',
@@ -65,6 +65,55 @@ describe('forecastRun', () => {
     expect(forecast.confidence).toBe('low');
     expect(forecast.success).toBeGreaterThan(0.5);
     expect(forecast.riskStep).toBeUndefined();
+  });
+
+  it('is made again as the run goes: ended steps count as they ended, spend and time so far are added', () => {
+    const records = Array.from({ length: 10 }, (_, i) => [
+      record(`r${i}`, 'build', i < 5),
+      record(`r${i}`, 'fix', i < 8),
+    ]).flat();
+    const predictor = predictorFrom(records);
+    const before = forecastRun(predictor, records.length, spec);
+    const built = forecastRun(predictor, records.length, spec, {
+      steps: [
+        { id: 'build', status: 'completed' },
+        { id: 'fix', status: 'running' },
+      ],
+      spentUsd: 0.5,
+      elapsedMs: 4000,
+    });
+    expect(built.success).toBeGreaterThan(before.success);
+    expect(built.success).toBeCloseTo(
+      before.success / predictor.predictStep('build', stepKey('fix', 'build', 'tool')).success,
+      10,
+    );
+    expect(built.costUsd).toBeCloseTo(0.5 + 0.01, 10);
+    expect(built.durationMs).toBe(4000 + 1000);
+    expect(built.progress).toEqual({ stepsEnded: 1, spentUsd: 0.5, elapsedMs: 4000 });
+    expect(built.explanation).toMatch(/^\d+% = product of build done × fix \d+% \(10 records\)$/);
+
+    const broken = forecastRun(predictor, records.length, spec, {
+      steps: [
+        { id: 'build', status: 'failed' },
+        { id: 'fix', status: 'pending' },
+      ],
+      spentUsd: 0,
+      elapsedMs: 1000,
+    });
+    expect(broken.success).toBe(0);
+    expect(broken.riskStep).toBe('build');
+    expect(broken.explanation).toMatch(/build failed/);
+
+    const finished = forecastRun(predictor, records.length, spec, {
+      steps: [
+        { id: 'build', status: 'completed' },
+        { id: 'fix', status: 'completed' },
+      ],
+      spentUsd: 0.02,
+      elapsedMs: 2500,
+    });
+    expect(finished).toMatchObject({ success: 1, costUsd: 0.02, durationMs: 2500, confidence: 'high' });
+    expect(finished.riskStep).toBeUndefined();
   });
 
   it('says nothing is known with no records: an even chance per step', () => {

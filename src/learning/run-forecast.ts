@@ -1,11 +1,13 @@
 import { z } from 'zod';
+import { StepStatus } from '../engine/run-snapshot';
 import type { Spec } from '../engine/spec';
 import type { OutcomeRecord } from './outcome-record';
 import { SuccessPredictor, type StepKey } from './success-predictor';
 
 /**
- * What a run is expected to do before it starts, from the outcome records of the runs before it: its
- * chance of success, cost and duration, how sure the estimate is, and the riskiest step. Pure.
+ * What a run is expected to do, from the outcome records of the runs before it: its chance of success,
+ * cost and duration, how sure the estimate is, and the riskiest step; before it starts, and again as it
+ * goes, from what it has done so far. Pure.
  */
 export const RunForecast = z.object({
   success: z.number().min(0).max(1),
@@ -18,6 +20,17 @@ export const RunForecast = z.object({
   explanation: z.string(),
   /** Outcome records the forecast learned from. */
   records: z.int().min(0),
+  /**
+   * Set when the forecast was made again as the run goes: what it already knew. Ended steps count as
+   * they ended, and cost and duration are what the run has spent and taken so far plus what is to come.
+   */
+  progress: z
+    .object({
+      stepsEnded: z.int().min(0),
+      spentUsd: z.number().min(0),
+      elapsedMs: z.number().min(0),
+    })
+    .optional(),
 });
 export type RunForecast = z.infer<typeof RunForecast>;
 
@@ -41,19 +54,47 @@ export function predictorFrom(records: readonly OutcomeRecord[]): SuccessPredict
   return predictor;
 }
 
-export function forecastRun(predictor: SuccessPredictor, records: number, spec: Spec): RunForecast {
-  const steps = spec.steps.map((step) => ({
-    id: step.id,
-    ...stepKey(spec.name, step.id, step.kind === 'agent' ? step.agent : step.kind),
-  }));
+/** How far a run has got: the run snapshot's step statuses, its spend and its time so far. */
+export type RunProgress = {
+  steps: ReadonlyArray<{ id: string; status: StepStatus }>;
+  spentUsd: number;
+  elapsedMs: number;
+};
+
+const succeeded = new Set<StepStatus>([StepStatus.Completed, StepStatus.Skipped]);
+const failed = new Set<StepStatus>([StepStatus.Failed, StepStatus.Cancelled]);
+
+export function forecastRun(
+  predictor: SuccessPredictor,
+  records: number,
+  spec: Spec,
+  progress?: RunProgress,
+): RunForecast {
+  const statuses = new Map(progress?.steps.map((step) => [step.id, step.status]));
+  const steps = spec.steps.map((step) => {
+    const status = statuses.get(step.id);
+    return {
+      id: step.id,
+      ...stepKey(spec.name, step.id, step.kind === 'agent' ? step.agent : step.kind),
+      done: status !== undefined && succeeded.has(status),
+      failed: status !== undefined && failed.has(status),
+    };
+  });
   const { success, costUsd, durationMs, confidence, riskStep, explanation } = predictor.predictRun(steps);
   return {
     success,
-    costUsd,
-    durationMs,
+    costUsd: costUsd + (progress?.spentUsd ?? 0),
+    durationMs: durationMs + (progress?.elapsedMs ?? 0),
     confidence,
     ...(riskStep !== undefined && { riskStep }),
     explanation,
     records,
+    ...(progress && {
+      progress: {
+        stepsEnded: steps.filter((step) => step.done || step.failed).length,
+        spentUsd: progress.spentUsd,
+        elapsedMs: progress.elapsedMs,
+      },
+    }),
   };
 }

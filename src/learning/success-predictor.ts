@@ -134,15 +134,26 @@ export class SuccessPredictor {
     };
   }
 
-  /** A run's prediction over its steps; `done` steps already succeeded and count as certain. */
-  predictRun(steps: ReadonlyArray<{ id: string } & StepKey & { done?: boolean }>): RunPrediction {
+  /**
+   * A run's prediction over its steps. A step that has ended is no longer a guess: `done` (it succeeded
+   * or was skipped) counts as certain, `failed` as no chance, and neither adds cost or time to come.
+   */
+  predictRun(
+    steps: ReadonlyArray<{ id: string } & StepKey & { done?: boolean; failed?: boolean }>,
+  ): RunPrediction {
+    const ended = (success: number) => ({ success, low: success, high: success, costUsd: 0, durationMs: 0 });
     const preds = steps.map((s) =>
-      s.done
-        ? { ...this.predictStep(s.id, s), success: 1, low: 1, high: 1, costUsd: 0, durationMs: 0 }
-        : this.predictStep(s.id, s),
+      s.failed
+        ? { ...this.predictStep(s.id, s), ...ended(0) }
+        : s.done
+          ? { ...this.predictStep(s.id, s), ...ended(1) }
+          : this.predictStep(s.id, s),
+    );
+    const endedAs = new Map(
+      steps.flatMap((s) => (s.failed ? [[s.id, 'failed']] : s.done ? [[s.id, 'done']] : [])),
     );
     const success = preds.reduce((p, s) => p * s.success, 1);
-    const fewest = Math.min(...preds.map((p) => (p.success === 1 && p.low === 1 ? Infinity : p.records)));
+    const fewest = Math.min(...preds.map((p) => (endedAs.has(p.step) ? Infinity : p.records)));
     const confidence = fewest >= 20 ? 'high' : fewest >= 5 ? 'medium' : 'low';
     const risk = [...preds].sort((a, b) => a.success - b.success)[0];
     const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
@@ -154,7 +165,7 @@ export class SuccessPredictor {
       steps: preds,
       ...(success < 0.5 && risk ? { riskStep: risk.step } : {}),
       explanation:
-        `${pct(success)} = product of ${preds.map((p) => `${p.step} ${pct(p.success)} (${p.records} records)`).join(' × ')}` +
+        `${pct(success)} = product of ${preds.map((p) => (endedAs.has(p.step) ? `${p.step} ${endedAs.get(p.step)}` : `${p.step} ${pct(p.success)} (${p.records} records)`)).join(' × ')}` +
         (success < 0.5 && risk ? `; the risk is step ${risk.step} at ${pct(risk.success)}` : ''),
     };
   }

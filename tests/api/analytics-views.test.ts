@@ -178,6 +178,47 @@ const connect = async (base: string) => {
   return { socket, alerts };
 };
 
+describe("a run's forecast as it goes", () => {
+  it('counts the steps that have ended, and adds what the run spent and took so far', async () => {
+    const spec = {
+      name: 'forecast-live',
+      steps: [
+        { id: 'first', kind: 'tool', tool: 'shell', with: { run: 'printf ok' } },
+        {
+          id: 'second',
+          kind: 'tool',
+          tool: 'shell',
+          dependsOn: ['first'],
+          with: { run: 'sleep 4; printf ok' },
+        },
+      ],
+    };
+    const started = await postJson(`${api.baseUrl}/api/runs`, { spec });
+    expect(started.status, JSON.stringify(started.body)).toBe(201);
+    const runId = started.body.runId as string;
+    const atStart = RunForecastResponse.parse(started.body).prediction!;
+    expect(atStart.progress).toBeUndefined();
+    expect(atStart.explanation).toMatch(/^\d+% = product of first \d+% \(\d+ records\) × second \d+%/);
+
+    let midway: RunForecastResponse['prediction'];
+    await waitUntil(
+      async () => {
+        midway = RunForecastResponse.parse(
+          (await getJson(api.baseUrl, `/api/runs/${runId}/forecast`)).body,
+        ).prediction;
+        return midway?.progress?.stepsEnded === 1;
+      },
+      { timeoutMs: 15_000, everyMs: 250, what: 'a forecast made after the first step ended' },
+    );
+    expect(midway!.explanation).toMatch(/^\d+% = product of first done × second \d+% \(\d+ records\)$/);
+    expect(midway!.success).toBeGreaterThanOrEqual(atStart.success);
+    expect(midway!.durationMs).toBeGreaterThanOrEqual(midway!.progress!.elapsedMs);
+    expect(midway!.progress!.elapsedMs).toBeGreaterThan(0);
+    const run = await waitForRunEnded(stack.env, api, runId);
+    expect(run.status, run.error).toBe('completed');
+  }, 60_000);
+});
+
 describe('regression alerts over Socket.IO', () => {
   const spec = {
     name: 'alerted',
@@ -224,15 +265,17 @@ describe('regression alerts over Socket.IO', () => {
       expect(metrics).toMatch(/troupe_regression_alerts_total\{metric="durationMs"\} 1\b/);
       expect(metrics).toMatch(/troupe_run_regressions\{metric="durationMs"\} [1-9]/);
 
-      // The run page's forecast: the same model as the start's, from the records now (5 s cache).
+      // The run page's forecast of the ended run: the same model as the start's, from the records now
+      // (5 s cache), and from what the run did, so its one step counts as done, at what it cost and took.
       await new Promise((resolve) => setTimeout(resolve, 5_100));
       const forecast = await getJson(api.baseUrl, `/api/runs/${slow}/forecast`);
       expect(forecast.status).toBe(200);
       const { prediction } = RunForecastResponse.parse(forecast.body);
-      expect(prediction).toMatchObject({ confidence: 'medium', records: expect.any(Number) });
+      expect(prediction).toMatchObject({ success: 1, confidence: 'high', progress: { stepsEnded: 1 } });
       expect(prediction!.records).toBeGreaterThanOrEqual(6);
-      expect(prediction!.success).toBeGreaterThan(0.5);
-      expect(prediction!.explanation).toMatch(/^\d+% = product of work \d+% \(\d+ records\)$/);
+      expect(prediction!.durationMs).toBeGreaterThanOrEqual(2_500);
+      expect(prediction!.durationMs).toBe(prediction!.progress!.elapsedMs);
+      expect(prediction!.explanation).toBe('100% = product of work done');
       expect((await getJson(api.baseUrl, '/api/runs/no-such-run/forecast')).status).toBe(404);
     } finally {
       for (const { socket } of clients) socket.disconnect();

@@ -11,7 +11,8 @@ const confidenceWords: Record<Forecast['confidence'], string> = {
 
 /**
  * What the outcome records predict for the run: its chance of success, cost and duration, how sure
- * that is, and, under 50%, the step most likely to fail (a button that opens it).
+ * that is, and, under 50%, the step most likely to fail (a button that opens it). Made again as the run
+ * goes, it counts the steps that have ended as they ended.
  */
 export function RunForecastFacts({
   forecast,
@@ -36,7 +37,8 @@ export function RunForecastFacts({
         {percent}% chance of success · about {formatUsd(forecast.costUsd)} · about{' '}
         {formatDuration(forecast.durationMs)}{' '}
         <span className="muted small">
-          ({confidenceWords[forecast.confidence]}; {forecast.records} records)
+          ({confidenceWords[forecast.confidence]}; {forecast.records} records
+          {forecast.progress && `; as of ${forecast.progress.stepsEnded} ended steps`})
         </span>
       </p>
       {risky && forecast.riskStep && (
