@@ -322,6 +322,12 @@ describe('the dashboards and the forecasts, in Chromium', () => {
     await page.locator('.run-page[data-run-status]').waitFor();
     await screenshot(page, 'run-forecast');
     await waitForRun(stack.ui, runId, isClosed);
+    // Made again as steps end: once both of hello's steps have, the forecast knows the run succeeded.
+    await page.locator('[data-testid="run-forecast"][data-success="1"]').waitFor({ timeout: 15_000 });
+    expect(await forecast.textContent()).toMatch(
+      /^Forecast: 100% chance of success .*; as of 2 ended steps\)/,
+    );
+    await screenshot(page, 'run-forecast-ended');
   });
 });
 

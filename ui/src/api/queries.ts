@@ -1,3 +1,4 @@
+import { useEffect } from 'react';
 import {
   useInfiniteQuery,
   useMutation,
@@ -57,8 +58,15 @@ export function useRunSpec(runId: string) {
   });
 }
 
-/** A run's forecast from the outcome records; asked again while the run goes on, as records grow. */
-export function useRunForecast(runId: string, running: boolean) {
+/**
+ * A run's forecast from the outcome records and the run's progress; asked again every 30 s while the
+ * run goes on, as records grow, and whenever another of its steps has ended (`endedSteps`).
+ */
+export function useRunForecast(runId: string, running: boolean, endedSteps: number) {
+  const client = useQueryClient();
+  useEffect(() => {
+    void client.invalidateQueries({ queryKey: keys.forecast(runId) });
+  }, [client, runId, endedSteps]);
   return useQuery({
     queryKey: keys.forecast(runId),
     queryFn: () => api<RunForecastResponse>(`/api/runs/${encodeURIComponent(runId)}/forecast`),

@@ -13,6 +13,8 @@ import { Timeline } from './Timeline';
 
 const RunGraph = lazy(() => import('../run-graph/RunGraph').then((module) => ({ default: module.RunGraph })));
 
+const endedStatuses = new Set(['completed', 'skipped', 'failed', 'cancelled']);
+
 /** One run, live: its graph, a timeline, the selected step's details, and the controls. */
 export default function RunPage() {
   const { runId = '' } = useParams();
@@ -21,7 +23,8 @@ export default function RunPage() {
   const spec = useRunSpec(runId);
   const tokens = useRunTokens(runId);
   const closed = ['completed', 'failed', 'cancelled'].includes(run.data?.status ?? '');
-  const forecast = useRunForecast(runId, !closed);
+  const endedSteps = run.data?.steps.filter((step) => endedStatuses.has(step.status)).length ?? 0;
+  const forecast = useRunForecast(runId, !closed, endedSteps);
   const [search, setSearch] = useSearchParams();
   const selected = search.get('step') ?? undefined;
   const select = useCallback(
