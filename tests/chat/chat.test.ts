@@ -59,6 +59,20 @@ afterAll(async () => {
 const send = (sessionId: string, body: Record<string, unknown>) =>
   postJson(`${base}/api/chat/sessions/${sessionId}/messages`, body);
 
+/** Approves a proposed plan and waits for the run it starts to end; the session as it is then. */
+async function approveAndAwaitRun(sessionId: string, planId: string | undefined) {
+  const decided = await postJson(`${base}/api/chat/sessions/${sessionId}/plans/${planId}`, {
+    approved: true,
+  });
+  expect(decided.status, JSON.stringify(decided.body)).toBe(200);
+  return waitForSession(
+    base,
+    sessionId,
+    (view) => view.messages.some((entry) => entry.role === 'run' && entry.status !== 'running'),
+    { what: 'the run to end', timeoutMs: 90_000 },
+  );
+}
+
 describe('single-agent chat', () => {
   it('streams a reply token by token, then records it once with its model, tokens and cost', async () => {
     const sessionId = await createSession(base);
@@ -210,16 +224,7 @@ describe('workflow mode', () => {
     expect(plan?.plan?.yaml).toContain('agent: code-generator');
     expect(plan?.text).toMatch(/1\. \*\*plan_code\*\* \(code-generator\)/);
 
-    const decided = await postJson(`${base}/api/chat/sessions/${sessionId}/plans/${plan?.id}`, {
-      approved: true,
-    });
-    expect(decided.status, JSON.stringify(decided.body)).toBe(200);
-    session = await waitForSession(
-      base,
-      sessionId,
-      (view) => view.messages.some((entry) => entry.role === 'run' && entry.status !== 'running'),
-      { what: 'the run to end', timeoutMs: 90_000 },
-    );
+    session = await approveAndAwaitRun(sessionId, plan?.id);
     const run = session.messages.find((entry) => entry.role === 'run');
     expect(run?.run?.status).toBe('completed');
     expect(run?.text).toContain('The team made the change, tested it and documented it.');
@@ -259,16 +264,7 @@ describe('workflow mode', () => {
     expect(candidates).not.toEqual(expect.arrayContaining(['deploy']));
     expect(candidates).not.toEqual(expect.arrayContaining(['planner']));
 
-    const decided = await postJson(`${base}/api/chat/sessions/${sessionId}/plans/${plan?.id}`, {
-      approved: true,
-    });
-    expect(decided.status, JSON.stringify(decided.body)).toBe(200);
-    session = await waitForSession(
-      base,
-      sessionId,
-      (view) => view.messages.some((entry) => entry.role === 'run' && entry.status !== 'running'),
-      { what: 'the run to end', timeoutMs: 90_000 },
-    );
+    session = await approveAndAwaitRun(sessionId, plan?.id);
     const run = session.messages.find((entry) => entry.role === 'run');
     const snapshot = await waitForRun(stack.api, run?.run?.runId ?? '', isClosed);
     expect(snapshot.status, snapshot.error).toBe('completed');
