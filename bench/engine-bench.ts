@@ -14,6 +14,8 @@ import proto from '@temporalio/proto';
 import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
 import { PoolName } from '../src/workers/pools';
 import { createTroupeWorkers } from '../src/workers/worker';
+import { runStartOptions } from '../src/api/run-start';
+import { Config } from '../src/config';
 import { Spec, type SpecInput } from '../src/engine/spec';
 import { FOREACH_BATCH_ITEMS } from '../src/engine/pending-limits';
 import { failureConverterPath } from '../src/codec/data-converter';
@@ -120,6 +122,20 @@ const shapes: Shape[] = [
   },
 ];
 
+/**
+ * Starts a Troupe run as POST /api/runs and schedules do (runStartOptions): with its search attributes,
+ * memo and summaries, so the run writes no upsert for what its start already set.
+ */
+function startAsTheApiDoes(client: Client, spec: Spec, input: Record<string, unknown>, workflowId: string) {
+  const { workflowType, ...options } = runStartOptions(
+    Config.parse({ TROUPE_TASK_QUEUE: taskQueue }),
+    spec,
+    input,
+    workflowId,
+  );
+  return client.workflow.start(workflowType, { ...options, workflowId });
+}
+
 type Measure = { wallMs: number; overheadsMs: number[]; events: number; rssPeak: number };
 
 /** The largest single workflow history seen, in events and bytes: Temporal caps both per run. */
@@ -138,11 +154,7 @@ async function runShape(
   const handles = await Promise.all(
     range(shape.runs).map((i) =>
       engine === 'troupe'
-        ? client.workflow.start('runWorkflow', {
-            taskQueue,
-            workflowId: `${tag}-${i}`,
-            args: [{ spec, input: shape.input ?? {} }],
-          })
+        ? startAsTheApiDoes(client, spec, shape.input ?? {}, `${tag}-${i}`)
         : client.workflow.start(shape.raw.workflow, {
             taskQueue,
             workflowId: `${tag}-${i}`,
