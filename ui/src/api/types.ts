@@ -5,6 +5,8 @@
 export type {
   AgentChoice,
   AgentEstimate,
+  CollaborationAnswer,
+  CollaborationRecord,
   CompensationRecord,
   ModelUse,
   RunSnapshot,

@@ -7,6 +7,7 @@ import { formatTime, formatUsd } from '../../components/format';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { StatusBadge } from '../../components/StatusBadge';
 import { AgentChoiceView } from './AgentChoiceView';
+import { CollaborationView } from './CollaborationView';
 import { resolveStepInput } from './resolved-input';
 
 type BlobRef = { $blob: string; bytes: number; preview: string };
@@ -73,6 +74,11 @@ export function StepPanel({ stepId, step, declared, run, tokens, temporalUrl, ru
                 <>
                   {step.choice.agent} <span className="muted small">(auto)</span>
                 </>
+              ) : step?.collaboration ? (
+                <>
+                  {step.collaboration.agents.join(', ')}{' '}
+                  <span className="muted small">({step.collaboration.mode})</span>
+                </>
               ) : (
                 declared.agent
               )}
@@ -114,6 +120,7 @@ export function StepPanel({ stepId, step, declared, run, tokens, temporalUrl, ru
       )}
 
       {step?.choice && <AgentChoiceView choice={step.choice} />}
+      {step?.collaboration && <CollaborationView record={step.collaboration} />}
 
       {step?.model && (
         <section aria-label="Model routing">
@@ -139,7 +146,7 @@ export function StepPanel({ stepId, step, declared, run, tokens, temporalUrl, ru
       {tokens && (
         <section aria-label="Streaming output">
           <h3>{tokens.done ? 'Last model call' : 'Writing now'}</h3>
-          <pre className="code tokens" data-testid="panel-tokens">
+          <pre tabIndex={0} className="code tokens" data-testid="panel-tokens">
             {tokens.text}
           </pre>
           <p className="muted small">{tokens.modelId}</p>
@@ -164,7 +171,9 @@ export function StepPanel({ stepId, step, declared, run, tokens, temporalUrl, ru
       {step?.error && (
         <section aria-label="Error">
           <h3>Error</h3>
-          <pre className="code error-text">{step.error}</pre>
+          <pre tabIndex={0} className="code error-text">
+            {step.error}
+          </pre>
         </section>
       )}
 
@@ -174,7 +183,7 @@ export function StepPanel({ stepId, step, declared, run, tokens, temporalUrl, ru
           Templates resolved from the run's input and the outputs of the steps before it
           {input.pending.length > 0 && `; ${input.pending.length} not known yet, shown as written`}.
         </p>
-        <pre className="code" data-testid="step-input">
+        <pre tabIndex={0} className="code" data-testid="step-input">
           {JSON.stringify(input.value, null, 2)}
         </pre>
       </section>
@@ -240,7 +249,9 @@ export function OutputView({ value }: { value: unknown }) {
                 {isBlobRef(inner) ? (
                   <BlobView blob={inner} />
                 ) : (
-                  <pre className="code">{JSON.stringify(inner, null, 2)}</pre>
+                  <pre tabIndex={0} className="code">
+                    {JSON.stringify(inner, null, 2)}
+                  </pre>
                 )}
               </dd>
             </div>
@@ -248,9 +259,17 @@ export function OutputView({ value }: { value: unknown }) {
         </dl>
       );
     }
-    return <pre className="code">{JSON.stringify(Object.fromEntries(entries), null, 2)}</pre>;
+    return (
+      <pre tabIndex={0} className="code">
+        {JSON.stringify(Object.fromEntries(entries), null, 2)}
+      </pre>
+    );
   }
-  return <pre className="code">{typeof value === 'string' ? value : JSON.stringify(value, null, 2)}</pre>;
+  return (
+    <pre tabIndex={0} className="code">
+      {typeof value === 'string' ? value : JSON.stringify(value, null, 2)}
+    </pre>
+  );
 }
 
 function BlobView({ blob }: { blob: BlobRef }) {
@@ -258,7 +277,9 @@ function BlobView({ blob }: { blob: BlobRef }) {
   const content = useBlob(open ? blob.$blob : undefined);
   return (
     <div className="blob" data-blob-id={blob.$blob}>
-      <pre className="code">{content.data ?? `${blob.preview}…`}</pre>
+      <pre tabIndex={0} className="code">
+        {content.data ?? `${blob.preview}…`}
+      </pre>
       {!content.data && (
         <button
           type="button"
