@@ -102,10 +102,15 @@ export function simulate(
         'local-first': { agent: Agents[task.type], model: 'qwen2.5-coder:7b' },
         'best-cloud': { agent: Agents[task.type], model: 'gpt-4o' },
       };
-      return { task, context, picks, expected, best, choice };
+      return { task, context, picks, expected, best, choice, arms };
     });
     for (const name of Object.keys(tallies) as PolicyName[]) {
-      const keyed = planned.map((s, n) => ({ id: `s${n}`, context: s.context, arm: armId(s.picks[name]) }));
+      // The predictor starts an arm it has no record of from the same catalogue prior as the bandit.
+      const keyed = planned.map((s, n) => {
+        const arm = armId(s.picks[name]);
+        const prior = s.arms.find((a) => armId(a) === arm)?.priorSuccess;
+        return { id: `s${n}`, context: s.context, arm, ...(prior !== undefined && { prior }) };
+      });
       const predicted = predictor.predictRun(keyed).success;
       const base = (runOutcomes.successes + 1) / (runOutcomes.total + 2);
       const truth = planned.reduce(

@@ -2,7 +2,9 @@
  * Learned selection: a contextual Thompson-sampling bandit over agent × model arms. Each (context,
  * arm) keeps a Beta posterior over success and a running mean of the score on success, discounted so
  * that the bandit follows slow drift, and a change detector for a sudden one (an arm whose last few
- * outcomes fall well below its long run forgets the long run). The prior comes from the catalogue (capability match and quality).
+ * outcomes fall well below its long run forgets the long run). The prior comes from the catalogue
+ * (capability match and quality), moved in each context by how the arms tried there fare against
+ * theirs, so a context that is harder than the catalogue knows starts its untried arms lower.
  * Success first: reward (success × quality − cost) decides only among the arms not credibly less
  * successful than the most successful one, so a cheaper arm is chosen only while it may be as good.
  * Choices respect the run's remaining budget and each model's load, exploration is bounded and can be
@@ -65,6 +67,11 @@ export type BanditOptions = {
   successTolerance: number;
   /** How sure "credibly" is, as a one-sided normal quantile of the difference (1.645: 95%). */
   successConfidence: number;
+  /**
+   * Pseudo-records behind a context's effect on the catalogue prior: the prior of every arm moves by
+   * how far the other arms' records in the context fall short of (or beat) their own priors. 0: off.
+   */
+  contextPriorStrength: number;
 };
 
 export const DefaultBanditOptions: BanditOptions = {
@@ -78,6 +85,7 @@ export const DefaultBanditOptions: BanditOptions = {
   changeDrop: 0.3,
   successTolerance: 0.02,
   successConfidence: 1.645,
+  contextPriorStrength: 4,
 };
 
 export type ArmEstimate = {
@@ -139,15 +147,23 @@ export class ThompsonBandit {
     return this.state[context]?.[id] ?? { successes: 0, failures: 0, qualitySum: 0, qualityWeight: 0 };
   }
 
-  /** Posterior means of success and quality for an arm in a context. */
+  /**
+   * Posterior means of success and quality for an arm in a context; `offered` (the arms of the same
+   * choice) lets the context's effect move the arm's prior.
+   */
   estimate(
     context: string,
     arm: Arm,
+    offered: readonly Arm[] = [],
   ): { successMean: number; qualityMean: number; qualitySd: number; alpha: number; beta: number; n: number } {
     const s = this.stats(context, armId(arm));
     const k = this.options.priorStrength;
-    const alpha = k * arm.priorSuccess + s.successes + 1e-3;
-    const beta = k * (1 - arm.priorSuccess) + s.failures + 1e-3;
+    const prior = Math.min(
+      0.99,
+      Math.max(0.01, arm.priorSuccess + this.contextEffect(context, arm, offered)),
+    );
+    const alpha = k * prior + s.successes + 1e-3;
+    const beta = k * (1 - prior) + s.failures + 1e-3;
     const qualityMean = (k * arm.priorQuality + s.qualitySum) / (k + s.qualityWeight);
     const qualitySd = this.options.qualitySpread / Math.sqrt(k + s.qualityWeight);
     return {
@@ -158,6 +174,27 @@ export class ThompsonBandit {
       beta,
       n: s.successes + s.failures,
     };
+  }
+
+  /**
+   * The context's effect on the catalogue prior: how far the other offered arms' records in the
+   * context fall short of (or beat) their own priors, per record, shrunk toward none. A context the
+   * catalogue does not know is hard (large inputs, say) lowers the prior of every arm not yet tried there.
+   */
+  private contextEffect(context: string, arm: Arm, offered: readonly Arm[]): number {
+    const strength = this.options.contextPriorStrength;
+    if (strength <= 0) return 0;
+    const own = armId(arm);
+    let shortfall = 0;
+    let weight = 0;
+    for (const other of offered) {
+      const id = armId(other);
+      const s = this.state[context]?.[id];
+      if (id === own || !s) continue;
+      shortfall += s.successes - (s.successes + s.failures) * other.priorSuccess;
+      weight += s.successes + s.failures;
+    }
+    return weight > 0 ? shortfall / (weight + strength) : 0;
   }
 
   private reward(success: number, quality: number, arm: Arm): number {
@@ -175,7 +212,7 @@ export class ThompsonBandit {
     const alternatives: ArmEstimate[] = [];
     const eligible: Candidate[] = [];
     for (const arm of arms) {
-      const e = this.estimate(context, arm);
+      const e = this.estimate(context, arm, arms);
       const est: ArmEstimate = {
         arm: armId(arm),
         agent: arm.agent,

@@ -1,14 +1,20 @@
 /**
  * Success prediction from the records: a Beta-Binomial per step (its agent and model, in its context),
- * shrunk toward the arm's rate over all contexts and then toward the global rate, combined over the
- * run's graph as the product of its steps' chances (every step must succeed). Cost and duration are
- * sums of each step's mean. Records age: each weighs half as much after `halfLife` newer records, so a
- * model that changed is soon judged by what it does now. Calibration: Brier score against the base
- * rate, and a reliability table. Pure.
+ * shrunk toward the arm's rate over all contexts, moved by the context's effect (how the other arms
+ * there fare against their own rates), and that rate toward the arm's prior (the catalogue's, when the
+ * caller gives one) or else the global rate, combined over the run's graph as the product of its
+ * steps' chances (every step must succeed). Cost and duration are sums of each step's mean. Records
+ * age: each weighs half as much after `halfLife` newer records, so a model that changed is soon judged
+ * by what it does now. Calibration: Brier score against the base rate, and a reliability table. Pure.
  */
 
 export type Tally = { successes: number; failures: number; costUsd: number; durationMs: number };
-export type StepKey = { context: string; arm: string };
+export type StepKey = {
+  context: string;
+  arm: string;
+  /** The arm's chance before any record of it (the catalogue's prior); without it, the global rate. */
+  prior?: number;
+};
 
 export type StepPrediction = {
   step: string;
@@ -43,8 +49,14 @@ export type PredictorOptions = {
   strength: { arm: number; global: number };
   /** Newer records after which a record weighs half; Infinity keeps every record at full weight. */
   halfLife: number;
+  /** Pseudo-records behind a context's effect on its arms (0 turns it off). */
+  contextStrength: number;
 };
-export const DefaultPredictorOptions: PredictorOptions = { strength: { arm: 2, global: 2 }, halfLife: 500 };
+export const DefaultPredictorOptions: PredictorOptions = {
+  strength: { arm: 2, global: 2 },
+  halfLife: 500,
+  contextStrength: 2,
+};
 
 /**
  * A tally with how many records it holds (unaged, for the confidence) and the record count at which it
@@ -55,6 +67,8 @@ type AgedTally = Tally & { records: number; at: number };
 export class SuccessPredictor {
   private readonly exact = new Map<string, AgedTally>();
   private readonly byArm = new Map<string, AgedTally>();
+  /** The arms recorded in each context. */
+  private readonly armsIn = new Map<string, Set<string>>();
   private readonly all: AgedTally = { ...empty(), records: 0, at: 0 };
   private readonly options: PredictorOptions;
   private readonly keep: number;
@@ -67,6 +81,9 @@ export class SuccessPredictor {
 
   record(key: StepKey, outcome: { success: boolean; costUsd: number; durationMs: number }): void {
     this.records += 1;
+    let arms = this.armsIn.get(key.context);
+    if (!arms) this.armsIn.set(key.context, (arms = new Set()));
+    arms.add(key.arm);
     for (const t of [
       this.tally(this.exact, `${key.context}|${key.arm}`),
       this.tally(this.byArm, key.arm),
@@ -115,7 +132,23 @@ export class SuccessPredictor {
     const exact = this.find(this.exact, `${key.context}|${key.arm}`);
     const arm = this.find(this.byArm, key.arm);
     const global = this.baseRate();
-    const armMean = (arm.successes + strength.global * global) / (n(arm) + strength.global);
+    const rate = (t: Tally, prior: number) =>
+      (t.successes + strength.global * prior) / (n(t) + strength.global);
+    // The context's effect: how far the other arms recorded in this context fall short of (or beat)
+    // their rates over all contexts, weighed by their records and shrunk toward none. A hard context
+    // (large inputs, say) then starts an arm new to it below that arm's rate elsewhere.
+    let shortfall = 0;
+    let weight = 0;
+    if (this.options.contextStrength > 0) {
+      for (const other of this.armsIn.get(key.context) ?? []) {
+        if (other === key.arm) continue;
+        const cell = this.find(this.exact, `${key.context}|${other}`);
+        shortfall += cell.successes - n(cell) * rate(this.find(this.byArm, other), global);
+        weight += n(cell);
+      }
+    }
+    const effect = weight > 0 ? shortfall / (weight + this.options.contextStrength) : 0;
+    const armMean = Math.min(0.99, Math.max(0.01, rate(arm, key.prior ?? global) + effect));
     const alpha = exact.successes + strength.arm * armMean;
     const beta = exact.failures + strength.arm * (1 - armMean);
     const mean = alpha / (alpha + beta);

@@ -165,4 +165,25 @@ describe('the Thompson-sampling bandit', () => {
     });
     expect(rewardOnly.choose('ctx', [good, poor], seededRng(11)).arm).toBe('coder@poor');
   });
+
+  it('starts an arm untried in a context below its prior when the arms tried there fail more than theirs', () => {
+    const arms = [arm('coder', 'mini', 0.001), arm('coder', 'qwen', 0), arm('coder', 'llama', 0)];
+    const bandit = new ThompsonBandit({}, { explore: false });
+    const plain = new ThompsonBandit({}, { explore: false, contextPriorStrength: 0 });
+    // The catalogue expects 70% of every arm; on large inputs mini succeeds 40% and qwen 30%.
+    for (let i = 0; i < 20; i++) {
+      for (const b of [bandit, plain]) {
+        b.update('large', arms[0]!, { success: i % 5 < 2, quality: 0.8 });
+        b.update('large', arms[1]!, { success: i % 10 < 3, quality: 0.8 });
+      }
+    }
+    const llama = (b: ThompsonBandit) =>
+      b.choose('large', arms, seededRng(1)).alternatives.find((a) => a.model === 'llama')!;
+    expect(llama(plain).successMean).toBeCloseTo(0.7, 2);
+    expect(llama(bandit).successMean).toBeLessThan(0.45);
+    // Elsewhere the same arm keeps its prior.
+    expect(
+      bandit.choose('small', arms, seededRng(1)).alternatives.find((a) => a.model === 'llama')!.successMean,
+    ).toBeCloseTo(0.7, 2);
+  });
 });

@@ -75,4 +75,39 @@ describe('the success predictor', () => {
     expect(run.confidence).toBe('high');
     expect(run.explanation).toMatch(/the risk is step test/);
   });
+
+  it("starts an arm it has no record of from the arm's prior, and lets the records outweigh it", () => {
+    const p = new SuccessPredictor();
+    for (let i = 0; i < 40; i++) {
+      p.record({ context: 'code', arm: 'coder@a' }, { success: i % 2 === 0, costUsd: 0, durationMs: 1 });
+    }
+    const unseen = (prior?: number) =>
+      p.predictStep('s', { context: 'code', arm: 'coder@b', ...(prior !== undefined && { prior }) }).success;
+    expect(unseen(0.9)).toBeGreaterThan(0.8);
+    expect(unseen(0.3)).toBeLessThan(0.4);
+    expect(unseen()).toBeCloseTo(p.baseRate(), 1);
+    for (let i = 0; i < 200; i++) {
+      p.record({ context: 'code', arm: 'coder@b' }, { success: i % 10 !== 0, costUsd: 0, durationMs: 1 });
+    }
+    expect(Math.abs(unseen(0.3) - 0.9)).toBeLessThan(0.03);
+  });
+
+  it('starts an arm new to a context that others find hard below its rate elsewhere', () => {
+    const rng = seededRng(7);
+    const chance: Record<string, number> = { 'small|x': 0.9, 'small|y': 0.9, 'large|x': 0.5, 'large|y': 0.5 };
+    const p = new SuccessPredictor();
+    for (let i = 0; i < 400; i++) {
+      for (const key of ['small|x', 'small|y', 'large|x']) {
+        const [context, arm] = key.split('|') as [string, string];
+        p.record({ context, arm }, { success: rng() < chance[key]!, costUsd: 0, durationMs: 1 });
+      }
+    }
+    const y = p.predictStep('s', { context: 'large', arm: 'y' }).success;
+    const plain = new SuccessPredictor({ contextStrength: 0 });
+    for (let i = 0; i < 50; i++)
+      plain.record({ context: 'small', arm: 'y' }, { success: i % 10 !== 0, costUsd: 0, durationMs: 1 });
+    // Arm y has never run on large inputs, where arm x succeeds 40 points less than on small ones.
+    expect(y).toBeLessThan(0.7);
+    expect(plain.predictStep('s', { context: 'large', arm: 'y' }).success).toBeGreaterThan(0.8);
+  });
 });
