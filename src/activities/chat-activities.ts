@@ -179,7 +179,9 @@ export const createChatActivities = ({ runtime, registry, workspaces, tools, sta
       const input = parseInput(ChatTurnInput, raw, 'chatTurn');
       const agent = agentOf(input.agent);
       const context = Context.current();
-      const root = await realpath(await runWorkspace(workspaces.dataDir, input.sessionId));
+      // Only tools need the workspace: it is made beside the first model call, not before it.
+      const workspace = runWorkspace(workspaces.dataDir, input.sessionId).then((path) => realpath(path));
+      void workspace.catch(() => undefined); // a failure is thrown where it is awaited
       const agentTools = agent.tools.flatMap((name) => toolBox.get(name) ?? []);
       const specs = agentTools.map(toolSpec);
       const resumed = ChatProgress.safeParse(activityInfo().heartbeatDetails);
@@ -234,7 +236,7 @@ export const createChatActivities = ({ runtime, registry, workspaces, tools, sta
             const tool = agent.tools.includes(call.name) ? toolBox.get(call.name) : undefined;
             const outcome = tool
               ? await invokeTool(tool, call.arguments, {
-                  root,
+                  root: await workspace,
                   settings,
                   signal: context.cancellationSignal,
                   artifactsDir: join(workspaces.dataDir, 'artifacts', 'chat', input.sessionId),
@@ -257,6 +259,7 @@ export const createChatActivities = ({ runtime, registry, workspaces, tools, sta
           context.heartbeat(state);
           last = undefined;
         }
+        await workspace;
         if (!last)
           throw fail('AgentIterationLimit', `agent "${agent.id}" gave no answer in ${maxIterations} rounds`);
         await finish?.({ ok: true, costUsd: state.costUsd });

@@ -37,7 +37,8 @@ export const TOKEN_FLUSH_MS = 50;
 
 /**
  * Batches one model call's text deltas into chunks. `write` is called per delta as the stream
- * arrives; `end` sends what is left, marked done.
+ * arrives; the first delta goes out at once (the time to first token is what a reader waits on),
+ * later ones at most every `flushMs`; `end` sends what is left, marked done.
  */
 export function tokenWriter(
   bus: TokenBus,
@@ -65,7 +66,9 @@ export function tokenWriter(
     write(delta: string) {
       if (!delta || ended) return;
       pending += delta;
-      timer ??= setTimeout(() => flush(false), flushMs);
+      // Nothing sent yet: the first text goes at once, the rest in batches.
+      if (offset === 0) flush(false);
+      else timer ??= setTimeout(() => flush(false), flushMs);
     },
     end() {
       if (ended) return;

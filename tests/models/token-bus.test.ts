@@ -75,3 +75,28 @@ describe.each([
     expect(seen).toEqual([]);
   });
 });
+
+describe('a model call’s token writer', () => {
+  it('sends the first text at once and batches what follows until the flush interval', async () => {
+    const bus = await openTokenBus(undefined);
+    buses.push(bus);
+    const runId = `first-${randomUUID()}`;
+    const seen: TokenChunk[] = [];
+    const stop = await bus.subscribe(runId, (chunk) => seen.push(chunk));
+    try {
+      const writer = tokenWriter(bus, { runId, stepId: 'ask', modelId: 'm' }, 1_000);
+      writer.write('Hello');
+      expect(seen.map((chunk) => chunk.text)).toEqual(['Hello']);
+      writer.write(' wor');
+      writer.write('ld');
+      expect(seen, 'later text waits for the batch').toHaveLength(1);
+      writer.end();
+      expect(seen.map(({ offset, text, done }) => ({ offset, text, done }))).toEqual([
+        { offset: 0, text: 'Hello', done: false },
+        { offset: 5, text: ' world', done: true },
+      ]);
+    } finally {
+      stop();
+    }
+  });
+});
