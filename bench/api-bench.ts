@@ -292,6 +292,8 @@ async function main() {
       `api p95 read ms: ${reads.p95.toFixed(1)}, start rate vs raw: ${starts.ratio.toFixed(2)}, live p95 ms: ${liveP95.toFixed(1)}, idle rpc/min: ${idleRpcs.toFixed(2)}, fan-out p95 ms: ${fanOutP95.toFixed(1)}, sockets: ${connected}`,
     );
   } finally {
+    // From here on the bench stops its parts itself: their exits are not news.
+    stopping = true;
     for (const socket of sockets) socket.close();
     apiProcess.kill('SIGTERM');
     worker.kill('SIGTERM');
@@ -303,7 +305,6 @@ async function main() {
           ),
       ),
     );
-    stopping = true;
     await env.teardown();
   }
   // Printed after everything stopped, so the summary really is the last line.
@@ -319,20 +320,37 @@ process.on('uncaughtException', (err) => {
   process.exit(1);
 });
 
-/** Resolves when the worker says which queues it polls (it has bundled its workflows by then). */
+/**
+ * Resolves when the worker's log says its orchestration pool polls (it has bundled its workflows by
+ * then): the line `{"pool":"orchestration","taskQueues":[...],...}` of src/workers/main.ts.
+ */
 function waitForReady(child: ChildProcess, timeoutMs = 180_000): Promise<void> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('the worker did not become ready')), timeoutMs);
-    let seen = '';
+    // Its own 'data' listener, beside the pipe to worker.log: a readline interface would pause the stream.
+    let partial = '';
     const listen = (chunk: Buffer) => {
-      seen = (seen + chunk.toString()).slice(-4096);
-      if (!/^worker: pool orchestration polls/m.test(seen)) return;
+      const lines = (partial + chunk.toString()).split('\n');
+      partial = lines.pop() ?? '';
+      if (!lines.some(isPollingLine)) return;
       clearTimeout(timer);
       child.stdout?.off('data', listen);
       resolve();
     };
+    const timer = setTimeout(() => {
+      child.stdout?.off('data', listen);
+      reject(new Error(`the worker did not say its orchestration pool polls within ${timeoutMs / 1000}s`));
+    }, timeoutMs);
     child.stdout?.on('data', listen);
   });
+}
+
+function isPollingLine(line: string): boolean {
+  try {
+    const entry = JSON.parse(line) as { pool?: unknown; taskQueues?: unknown };
+    return entry.pool === 'orchestration' && Array.isArray(entry.taskQueues);
+  } catch {
+    return false;
+  }
 }
 
 /** Waits until the write phase's runs have finished, so the fan-out phase has the worker to itself. */
