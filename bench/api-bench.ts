@@ -276,7 +276,7 @@ async function main() {
     const idleRpcs = Math.max(idleOne.perRunPerMinute, idleMany.perRunPerMinute);
     const liveP95 = Math.max(latencyAlone.p95, latencyWatched.p95);
     lines.push(
-      `starts/s: API ${starts.api.toFixed(1)}, raw client ${starts.raw.toFixed(1)}, ratio ${starts.ratio.toFixed(2)} (${START_SECONDS} s each, ${START_LANES} at a time)`,
+      `starts/s: API ${starts.api.toFixed(1)}, raw client ${starts.raw.toFixed(1)}, ratio ${starts.ratio.toFixed(2)} (${START_SECONDS} s each in 1 s turns, ${START_LANES} at a time)`,
     );
     lines.push(
       `Temporal calls per idle watched run per minute: 1 run ${idleOne.perRunPerMinute.toFixed(2)}, ${IDLE_RUNS} runs ${idleMany.perRunPerMinute.toFixed(2)} (over ${IDLE_MS / 1000} s)`,
@@ -292,6 +292,8 @@ async function main() {
       `api p95 read ms: ${reads.p95.toFixed(1)}, start rate vs raw: ${starts.ratio.toFixed(2)}, live p95 ms: ${liveP95.toFixed(1)}, idle rpc/min: ${idleRpcs.toFixed(2)}, fan-out p95 ms: ${fanOutP95.toFixed(1)}, sockets: ${connected}`,
     );
   } finally {
+    // From here on the bench stops its parts itself: their exits are not news.
+    stopping = true;
     for (const socket of sockets) socket.close();
     apiProcess.kill('SIGTERM');
     worker.kill('SIGTERM');
@@ -303,7 +305,6 @@ async function main() {
           ),
       ),
     );
-    stopping = true;
     await env.teardown();
   }
   // Printed after everything stopped, so the summary really is the last line.
@@ -319,20 +320,37 @@ process.on('uncaughtException', (err) => {
   process.exit(1);
 });
 
-/** Resolves when the worker says which queues it polls (it has bundled its workflows by then). */
+/**
+ * Resolves when the worker's log says its orchestration pool polls (it has bundled its workflows by
+ * then): the line `{"pool":"orchestration","taskQueues":[...],...}` of src/workers/main.ts.
+ */
 function waitForReady(child: ChildProcess, timeoutMs = 180_000): Promise<void> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('the worker did not become ready')), timeoutMs);
-    let seen = '';
+    // Its own 'data' listener, beside the pipe to worker.log: a readline interface would pause the stream.
+    let partial = '';
     const listen = (chunk: Buffer) => {
-      seen = (seen + chunk.toString()).slice(-4096);
-      if (!/^worker: pool orchestration polls/m.test(seen)) return;
+      const lines = (partial + chunk.toString()).split('\n');
+      partial = lines.pop() ?? '';
+      if (!lines.some(isPollingLine)) return;
       clearTimeout(timer);
       child.stdout?.off('data', listen);
       resolve();
     };
+    const timer = setTimeout(() => {
+      child.stdout?.off('data', listen);
+      reject(new Error(`the worker did not say its orchestration pool polls within ${timeoutMs / 1000}s`));
+    }, timeoutMs);
     child.stdout?.on('data', listen);
   });
+}
+
+function isPollingLine(line: string): boolean {
+  try {
+    const entry = JSON.parse(line) as { pool?: unknown; taskQueues?: unknown };
+    return entry.pool === 'orchestration' && Array.isArray(entry.taskQueues);
+  } catch {
+    return false;
+  }
 }
 
 /** Waits until the write phase's runs have finished, so the fan-out phase has the worker to itself. */
@@ -379,33 +397,39 @@ function latencyRow(
 
 /**
  * Sustained starts per second through POST /api/runs, and through the raw Temporal client (a workflow
- * type no worker serves, on its own task queue, with the same input), START_LANES at a time each.
+ * type no worker serves, on its own task queue, with the same input), START_LANES at a time each, for
+ * START_SECONDS each in one-second turns (API, raw, API, raw...): on a shared machine, one window of
+ * each in a row would compare the load of two moments as much as the API with the client.
  */
 async function startRates(
   api: BenchApi,
   env: Awaited<ReturnType<typeof startTestTemporal>>,
   spec: unknown,
 ): Promise<{ api: number; raw: number; ratio: number }> {
-  const viaApi = await load(api, 'POST', '/api/runs', START_SECONDS, {
-    body: { spec },
-    rate: Infinity,
-    connections: START_LANES,
-  });
-  const apiRate = (viaApi.total - viaApi.failed) / START_SECONDS;
+  let viaApi = 0;
   let raw = 0;
-  const until = Date.now() + START_SECONDS * 1000;
-  await Promise.all(
-    Array.from({ length: START_LANES }, async (_, lane) => {
-      for (let index = 0; Date.now() < until; index += 1) {
-        await env.client.workflow.start('benchRawStart', {
-          taskQueue: 'bench-api-raw',
-          workflowId: `raw-${lane}-${index}-${Date.now()}`,
-          args: [{ spec }],
-        });
-        raw += 1;
-      }
-    }),
-  );
+  for (let turn = 0; turn < START_SECONDS; turn += 1) {
+    const answered = await load(api, 'POST', '/api/runs', 1, {
+      body: { spec },
+      rate: Infinity,
+      connections: START_LANES,
+    });
+    viaApi += answered.total - answered.failed;
+    const until = Date.now() + 1000;
+    await Promise.all(
+      Array.from({ length: START_LANES }, async (_, lane) => {
+        for (let index = 0; Date.now() < until; index += 1) {
+          await env.client.workflow.start('benchRawStart', {
+            taskQueue: 'bench-api-raw',
+            workflowId: `raw-${turn}-${lane}-${index}-${Date.now()}`,
+            args: [{ spec }],
+          });
+          raw += 1;
+        }
+      }),
+    );
+  }
+  const apiRate = viaApi / START_SECONDS;
   const rawRate = raw / START_SECONDS;
   return { api: apiRate, raw: rawRate, ratio: apiRate / rawRate };
 }

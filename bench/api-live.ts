@@ -56,12 +56,23 @@ export async function connect(api: BenchApi): Promise<Socket> {
   return socket;
 }
 
-export async function subscribe(socket: Socket, runId: string): Promise<void> {
-  const ack = (await socket.timeout(60_000).emitWithAck('subscribe', { runId })) as {
-    ok: boolean;
-    error?: string;
-  };
-  if (!ack.ok) throw new Error(`subscribe ${runId}: ${ack.error}`);
+/**
+ * Subscribes as a client would: a refusal because no worker answered the state query in time (runs
+ * just started, their first workflow tasks still queued behind hundreds of others) is asked again.
+ */
+export async function subscribe(socket: Socket, runId: string, attempts = 12): Promise<void> {
+  for (let attempt = 1; ; attempt += 1) {
+    const ack = (await socket.timeout(60_000).emitWithAck('subscribe', { runId })) as {
+      ok: boolean;
+      error?: string;
+    };
+    if (ack.ok) return;
+    if (attempt >= attempts || !ack.error?.startsWith('no worker answered'))
+      throw new Error(`subscribe ${runId}: ${ack.error}`);
+    // Growing and spread out, so a hundred refused at once do not all ask again at once.
+    const backoff = Math.min(1_000 * 2 ** attempt, 10_000);
+    await new Promise((resolve) => setTimeout(resolve, backoff / 2 + Math.random() * backoff));
+  }
 }
 
 /** What /metrics itself asks Temporal at each scrape (run counts, pollers): not the watching's cost. */

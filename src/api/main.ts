@@ -27,7 +27,7 @@ async function main() {
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     dataConverter,
-    interceptors: tracingClientInterceptors(),
+    interceptors: tracingClientInterceptors(tracing),
   });
   const models = createModelRuntime({
     catalogue: loadCatalogue(),

@@ -93,9 +93,15 @@ export function tracingWorkerOptions(
   };
 }
 
-/** The client interceptor that puts the caller's trace context into the workflow's start headers. */
-export function tracingClientInterceptors(): { workflow: WorkflowClientInterceptor[] } {
-  return { workflow: [new OpenTelemetryWorkflowClientInterceptor()] };
+/**
+ * The client interceptor that puts the caller's trace context into the workflow's start headers; none
+ * when spans are not exported, where it would only add an empty context to each start (a workflow
+ * started without it, as a schedule starts one, simply has no parent span).
+ */
+export function tracingClientInterceptors(tracing = currentTracing()): {
+  workflow: WorkflowClientInterceptor[];
+} {
+  return { workflow: tracing.enabled ? [new OpenTelemetryWorkflowClientInterceptor()] : [] };
 }
 
 /**
@@ -103,7 +109,9 @@ export function tracingClientInterceptors(): { workflow: WorkflowClientIntercept
  * (`traceparent`) when it sends one. Everything the request does, starting a run included, happens
  * in its context, so the run's spans are its children.
  */
-export function traceRequests(): RequestHandler {
+export function traceRequests(tracing = currentTracing()): RequestHandler {
+  // Untraced, a span per request would be made and dropped on every call: a cost for nothing.
+  if (!tracing.enabled) return (_req, _res, next) => next();
   const tracer = trace.getTracer(TRACER);
   return (req, res, next) => {
     const parent = propagation.extract(context.active(), req.headers);
