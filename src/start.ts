@@ -161,7 +161,7 @@ async function main() {
     process.env.DATABASE_URL = config.DATABASE_URL;
   }
   // The state store is migrated (and older files imported) here, once, before the parts open it.
-  const store = storeOf(config);
+  const store = storeOf(config, console.log);
   await store.query();
   console.log(`store: Troupe's state in ${store.where}`);
   if (authOn) await ensureLocalKey(new ApiKeyStore(store), config.TROUPE_DATA_DIR);

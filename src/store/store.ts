@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, sql, SqliteDialect } from 'kysely';
 import pg from 'pg';
+import { logger } from '../observability/logger';
 import { storeMigrations } from './migrations';
 import type { StoreSchema } from './schema';
 
@@ -186,13 +187,18 @@ const shared = new Map<string, TroupeStore>();
 
 /**
  * This process's store for a location, opened once and shared by the API, the workers and the
- * model runtime in it, so one process holds one connection (SQLite) or one pool (PostgreSQL).
+ * model runtime in it, so one process holds one connection (SQLite) or one pool (PostgreSQL). What it
+ * says (a migration ran) goes to `log`, the process's JSON log unless its first opener asks otherwise,
+ * so a worker's or an API's stdout stays one JSON object per line.
  */
-export function storeOf(location: StoreLocation): TroupeStore {
+export function storeOf(
+  location: StoreLocation,
+  log: (line: string) => void = (line) => logger('troupe').info(line),
+): TroupeStore {
   const key = location.DATABASE_URL || sqliteStorePath(resolve(location.TROUPE_DATA_DIR));
   let store = shared.get(key);
   if (!store) {
-    store = new TroupeStore(location, console.log);
+    store = new TroupeStore(location, log);
     shared.set(key, store);
   }
   return store;
