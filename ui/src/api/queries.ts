@@ -7,7 +7,7 @@ import {
   type QueryClient,
 } from '@tanstack/react-query';
 import { api, query } from './client';
-import { newer, type RunTokens, type StepTokens } from './live-cache';
+import { newer, type RunTokens } from './live-cache';
 import type { RunForecastResponse } from './page-types';
 import type { ApprovalsResponse, RunFilter, RunListResponse, RunSnapshot, RunSpecResponse } from './types';
 
@@ -84,17 +84,6 @@ export function useRunTokens(runId: string): RunTokens {
     initialData: {},
   });
   return data;
-}
-
-/** One step's share of the token text: a node re-renders only when its own step's text changes. */
-export function useStepTokens(runId: string, stepId: string): StepTokens | undefined {
-  return useQuery<RunTokens, Error, StepTokens | undefined>({
-    queryKey: keys.tokens(runId),
-    queryFn: () => ({}),
-    staleTime: Infinity,
-    initialData: {},
-    select: (tokens) => tokens[stepId],
-  }).data;
 }
 
 export function useApprovals() {

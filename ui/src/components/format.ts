@@ -20,7 +20,10 @@ export function formatUsd(usd: number | undefined): string {
   return usd < 0.01 ? `$${usd.toFixed(4)}` : `$${usd.toFixed(2)}`;
 }
 
+/** One formatter for every time shown: `toLocaleString` with options builds a new one per call, which cost the runs list most of each scrolled frame. */
+const timeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+
 export function formatTime(iso: string | undefined): string {
   if (!iso) return '—';
-  return new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+  return timeFormat.format(new Date(iso));
 }

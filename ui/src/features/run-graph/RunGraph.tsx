@@ -13,7 +13,8 @@ import {
 } from '@xyflow/react';
 import '@xyflow/react/dist/style.css';
 import { createContext, memo, useContext, useEffect, useMemo, useRef } from 'react';
-import { useDecide, useStepTokens } from '../../api/queries';
+import type { StepTokens } from '../../api/live-cache';
+import { useDecide, useRunTokens } from '../../api/queries';
 import type { RunSnapshot, SpecStep } from '../../api/types';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import {
@@ -36,10 +37,13 @@ type Decide = {
 type GraphContext = { selected?: string | undefined; onSelect: (stepId: string) => void; decide?: Decide };
 const Context = createContext<GraphContext>({ onSelect: () => undefined });
 
+/** A step's node data with the text its model is writing, read once for the graph, not once per node. */
+type StepNodeShown = StepNodeData & { tokens?: StepTokens | undefined };
+
 /** A step's node; memoised, so a delta re-renders only the nodes whose step changed. */
-const StepNode = memo(function StepNode({ data }: NodeProps<Node<StepNodeData>>) {
+const StepNode = memo(function StepNode({ data }: NodeProps<Node<StepNodeShown>>) {
   const { selected, onSelect, decide } = useContext(Context);
-  const tokens = useStepTokens(data.runId, data.id);
+  const { tokens } = data;
   // One mutation for the graph, not one per node: its state is this node's when it decided this step.
   const mine = decide?.stepId === data.id ? decide : undefined;
   return (
@@ -85,10 +89,16 @@ type Props = {
   label?: string;
 };
 
-/** Whether a node shows the same: its step's snapshot (a delta replaces only changed steps), spec and marks. */
-function sameData(a: GraphNode['data'], b: GraphNode['data']): boolean {
+/** Whether a node shows the same: its step's snapshot (a delta replaces only changed steps), spec, marks and tokens. */
+function sameData(a: GraphNode['data'] | StepNodeShown, b: GraphNode['data'] | StepNodeShown): boolean {
   if (a.kind === 'step' && b.kind === 'step')
-    return a.step === b.step && a.declared === b.declared && a.planned === b.planned && a.runId === b.runId;
+    return (
+      a.step === b.step &&
+      a.declared === b.declared &&
+      a.planned === b.planned &&
+      a.runId === b.runId &&
+      (a as StepNodeShown).tokens === (b as StepNodeShown).tokens
+    );
   if (a.kind === 'compensation' && b.kind === 'compensation')
     return a.record === b.record && a.order === b.order;
   return false;
@@ -97,6 +107,8 @@ function sameData(a: GraphNode['data'], b: GraphNode['data']): boolean {
 /** The run as a live graph: nodes change as deltas patch the cached run; layout only when its shape does. */
 export function RunGraph({ runId, steps, initialIds, run, selected, onSelect, label }: Props) {
   const graph = useMemo(() => buildGraph(runId, steps, run, initialIds), [runId, steps, run, initialIds]);
+  // One subscription to the streamed text for the graph: a query observer per node cost 500 of them.
+  const tokens = useRunTokens(runId);
   const shape = shapeKey(graph.nodes, graph.edges);
   // Laid out again only when the shape changes, not on every status change.
   const positions = useMemo(() => layoutPositions(graph.nodes, graph.edges), [shape]);
@@ -107,6 +119,8 @@ export function RunGraph({ runId, steps, initialIds, run, selected, onSelect, la
     const kept = previousNodes.current;
     const next = graph.nodes.map((node: GraphNode): Node => {
       const position = positions.get(node.id) ?? { x: 0, y: 0 };
+      const data: GraphNode['data'] | StepNodeShown =
+        node.data.kind === 'step' ? { ...node.data, tokens: tokens[node.id] } : node.data;
       const old = kept.get(node.id);
       if (
         old &&
@@ -114,13 +128,13 @@ export function RunGraph({ runId, steps, initialIds, run, selected, onSelect, la
         old.position.x === position.x &&
         old.position.y === position.y &&
         old.height === node.height &&
-        sameData(old.data as GraphNode['data'], node.data)
+        sameData(old.data as GraphNode['data'], data)
       )
         return old;
       return {
         id: node.id,
         type: node.type,
-        data: node.data,
+        data,
         position,
         width: node.width,
         height: node.height,
@@ -131,7 +145,7 @@ export function RunGraph({ runId, steps, initialIds, run, selected, onSelect, la
     });
     previousNodes.current = new Map(next.map((node) => [node.id, node]));
     return next;
-  }, [graph.nodes, positions]);
+  }, [graph.nodes, positions, tokens]);
   const previousEdges = useRef(new Map<string, Edge>());
   const edges = useMemo(() => {
     const running = new Set(run?.steps.filter((s) => s.status === 'running').map((s) => s.id));

@@ -22,12 +22,15 @@ export default function RunsPage() {
   }, [hasNextPage, isFetchingNextPage, fetchNextPage]);
   const filtered = Object.keys(filter).length > 0;
 
-  const toggle = (runId: string) =>
-    setSelected((current) => {
-      const next = new Set(current);
-      if (!next.delete(runId)) next.add(runId);
-      return next;
-    });
+  const toggle = useCallback(
+    (runId: string) =>
+      setSelected((current) => {
+        const next = new Set(current);
+        if (!next.delete(runId)) next.add(runId);
+        return next;
+      }),
+    [],
+  );
   const toggleAll = (all: boolean) =>
     setSelected(
       all

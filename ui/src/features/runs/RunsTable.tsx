@@ -1,5 +1,5 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { useEffect, useRef } from 'react';
+import { memo, useEffect, useMemo, useRef } from 'react';
 import { Link } from 'react-router';
 import type { RunSummary } from '../../api/types';
 import { durationBetween, formatDuration, formatTime, formatUsd } from '../../components/format';
@@ -19,6 +19,63 @@ type Props = {
   temporalUrl?: (runId: string) => string | undefined;
 };
 
+type RowProps = {
+  run: RunSummary;
+  index: number;
+  start: number;
+  selected: boolean;
+  onToggle: (runId: string) => void;
+  link: string | undefined;
+  /** The clock, for a run still going; undefined once it closed, so a closed row never re-renders on a tick. */
+  now: number | undefined;
+};
+
+/** One run's row; memoised, so a scroll or a live event re-renders only the rows that changed or came into view. */
+const RunRow = memo(function RunRow({ run, index, start, selected, onToggle, link, now }: RowProps) {
+  return (
+    <div
+      className="runs-row runs-body-row"
+      role="row"
+      aria-rowindex={index + 2}
+      data-run-id={run.runId}
+      data-run-status={run.status}
+      style={{ transform: `translateY(${start}px)`, height: ROW_HEIGHT }}
+    >
+      <span role="cell">
+        <input
+          type="checkbox"
+          aria-label={`Select ${run.runId}`}
+          disabled={run.temporalStatus !== 'RUNNING'}
+          checked={selected}
+          onChange={() => onToggle(run.runId)}
+        />
+      </span>
+      <span role="cell" className="run-name">
+        <Link to={`/runs/${encodeURIComponent(run.runId)}`}>{run.runId}</Link>
+        {run.title && <span className="muted small">{run.title}</span>}
+      </span>
+      <span role="cell">
+        <StatusBadge status={run.status} />
+      </span>
+      <span role="cell" className="small">
+        {run.agents.join(', ')}
+      </span>
+      <span role="cell" className="small">
+        {formatTime(run.startedAt)}
+      </span>
+      <span role="cell">{formatDuration(durationBetween(run.startedAt, run.closedAt, now))}</span>
+      <span role="cell">{formatUsd(run.costUsd)}</span>
+      <span role="cell">
+        {link && (
+          <a href={link} target="_blank" rel="noreferrer" aria-label={`${run.runId} in Temporal Web`}>
+            history ↗
+          </a>
+        )}
+      </span>
+    </div>
+  );
+});
+
 /** The runs as a virtual table: only the rows on screen are in the DOM, so 10,000 scroll smoothly. */
 export function RunsTable({ runs, selected, onToggle, onToggleAll, onEndReached, temporalUrl }: Props) {
   const scroller = useRef<HTMLDivElement>(null);
@@ -34,8 +91,10 @@ export function RunsTable({ runs, selected, onToggle, onToggleAll, onEndReached,
   useEffect(() => {
     if (runs.length > 0 && last >= runs.length - 20) onEndReached?.();
   }, [last, runs.length, onEndReached]);
-  const selectable = runs.filter((run) => run.temporalStatus === 'RUNNING');
-  const allSelected = selectable.length > 0 && selectable.every((run) => selected.has(run.runId));
+  const allSelected = useMemo(() => {
+    const selectable = runs.filter((run) => run.temporalStatus === 'RUNNING');
+    return selectable.length > 0 && selectable.every((run) => selected.has(run.runId));
+  }, [runs, selected]);
 
   return (
     <div className="runs-table" role="table" aria-label="Runs" aria-rowcount={runs.length + 1}>
@@ -61,59 +120,17 @@ export function RunsTable({ runs, selected, onToggle, onToggleAll, onEndReached,
           {items.map((item) => {
             const run = runs[item.index];
             if (!run) return null;
-            const link = temporalUrl?.(run.runId);
             return (
-              <div
+              <RunRow
                 key={run.runId}
-                className="runs-row"
-                role="row"
-                aria-rowindex={item.index + 2}
-                data-run-id={run.runId}
-                data-run-status={run.status}
-                style={{
-                  position: 'absolute',
-                  top: 0,
-                  transform: `translateY(${item.start}px)`,
-                  height: ROW_HEIGHT,
-                }}
-              >
-                <span role="cell">
-                  <input
-                    type="checkbox"
-                    aria-label={`Select ${run.runId}`}
-                    disabled={run.temporalStatus !== 'RUNNING'}
-                    checked={selected.has(run.runId)}
-                    onChange={() => onToggle(run.runId)}
-                  />
-                </span>
-                <span role="cell" className="run-name">
-                  <Link to={`/runs/${encodeURIComponent(run.runId)}`}>{run.runId}</Link>
-                  {run.title && <span className="muted small">{run.title}</span>}
-                </span>
-                <span role="cell">
-                  <StatusBadge status={run.status} />
-                </span>
-                <span role="cell" className="small">
-                  {run.agents.join(', ')}
-                </span>
-                <span role="cell" className="small">
-                  {formatTime(run.startedAt)}
-                </span>
-                <span role="cell">{formatDuration(durationBetween(run.startedAt, run.closedAt, now))}</span>
-                <span role="cell">{formatUsd(run.costUsd)}</span>
-                <span role="cell">
-                  {link && (
-                    <a
-                      href={link}
-                      target="_blank"
-                      rel="noreferrer"
-                      aria-label={`${run.runId} in Temporal Web`}
-                    >
-                      history ↗
-                    </a>
-                  )}
-                </span>
-              </div>
+                run={run}
+                index={item.index}
+                start={item.start}
+                selected={selected.has(run.runId)}
+                onToggle={onToggle}
+                link={temporalUrl?.(run.runId)}
+                now={run.closedAt ? undefined : now}
+              />
             );
           })}
         </div>
