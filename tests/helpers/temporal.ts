@@ -1,3 +1,4 @@
+import { defaultGrpcRetryOptions, makeGrpcRetryInterceptor, type ConnectionPlugin } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { readFile } from 'node:fs/promises';
 import { bundleWorkflowCode } from '@temporalio/worker';
@@ -7,6 +8,23 @@ import { devServerFlags } from '../../temporal/dev-server';
 import { workflowsPath } from '../../src/workers/worker';
 import { workflowInterceptorModules } from '../../src/observability/tracing';
 import { testDataConverter } from './payload-codec';
+import { closedChannelGuard } from '../../src/api/temporal-connection';
+
+/**
+ * The test client's connection keeps the SDK's retries and adds the API's closedChannelGuard after
+ * them, as the API's own connection has it: a retry that comes due after the test closed the
+ * connection is answered CANCELLED instead of throwing 'Channel has been shut down' in a timer.
+ */
+const guardClosedChannel: ConnectionPlugin = {
+  name: 'troupe-tests-closed-channel-guard',
+  configureConnection: (options) => ({
+    ...options,
+    interceptors: [
+      ...(options.interceptors ?? [makeGrpcRetryInterceptor(defaultGrpcRetryOptions())]),
+      closedChannelGuard,
+    ],
+  }),
+};
 
 /** A real dev server from the CLI that `npm run setup` installed, configured as `npm start` configures it. */
 export function startTestTemporal(
@@ -18,6 +36,7 @@ export function startTestTemporal(
       extraArgs: devServerFlags(extraDynamicConfig),
     },
     client: { dataConverter: testDataConverter },
+    plugins: [guardClosedChannel],
   });
 }
 
