@@ -1,7 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { CompiledQuery, Selectable } from 'kysely';
+import type { Selectable } from 'kysely';
 import { z } from 'zod';
 import type { ApiKeysTable } from '../store/schema';
 import type { TroupeStore } from '../store/store';
@@ -42,9 +42,6 @@ export function allows(scopes: readonly Scope[], needed: Scope): boolean {
  * is by hash, so how long it takes says nothing about how close a guess came.
  */
 export class ApiKeyStore {
-  /** The lookup by hash, compiled once: every request runs it, only its parameter changes. */
-  private byHash: CompiledQuery<Selectable<ApiKeysTable>> | undefined;
-
   constructor(private readonly store: TroupeStore) {}
 
   async list(): Promise<ApiKeyRecord[]> {
@@ -56,12 +53,11 @@ export class ApiKeyStore {
   /** The key's record when it is known; undefined for anything else. */
   async verify(key: string): Promise<ApiKeyRecord | undefined> {
     const db = await this.store.query();
-    this.byHash ??= db.selectFrom('api_keys').selectAll().where('sha256', '=', '').compile();
-    const { rows } = await db.executeQuery<Selectable<ApiKeysTable>>({
-      ...this.byHash,
-      parameters: [hashKey(key)],
-    });
-    const row = rows[0];
+    const row = await db
+      .selectFrom('api_keys')
+      .selectAll()
+      .where('sha256', '=', hashKey(key))
+      .executeTakeFirst();
     return row && toRecord(row);
   }
 
