@@ -6,6 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { cliVersion, findOrInstallTemporalCli } from './cli.mjs';
 import { deployToolPaths, findOrBuildDeployTools } from '../deploy/deploy-tools.mjs';
@@ -37,20 +38,29 @@ function localNodeHeaders() {
   return version === process.versions.node ? { npm_config_nodedir: prefix } : {};
 }
 
-function installPackages() {
+async function installPackages() {
   const lock = join(root, 'package-lock.json');
   const installed = join(root, 'node_modules', '.package-lock.json');
   if (existsSync(installed) && statSync(installed).mtimeMs >= statSync(lock).mtimeMs) {
     console.log('npm packages: up to date');
     return;
   }
-  console.log('npm packages: installing (npm ci)');
-  const result = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], {
-    cwd: root,
-    stdio: 'inherit',
-    env: { ...process.env, ...localNodeHeaders() },
-  });
-  if (result.status !== 0) throw new Error(`npm ci failed with exit code ${result.status}`);
+  // A registry connection that drops mid-download (ECONNRESET) fails npm ci outright, since npm's own
+  // fetch retries do not cover a body cut short, so the whole install is tried again a few times.
+  const attempts = 3;
+  for (let attempt = 1; ; attempt += 1) {
+    console.log(`npm packages: installing (npm ci)${attempt > 1 ? `, try ${attempt} of ${attempts}` : ''}`);
+    const result = spawnSync('npm', ['ci', '--no-audit', '--no-fund', '--fetch-retries=5'], {
+      cwd: root,
+      stdio: 'inherit',
+      env: { ...process.env, ...localNodeHeaders() },
+    });
+    if (result.status === 0) return;
+    if (attempt === attempts) {
+      throw new Error(`npm ci failed with exit code ${result.status} after ${attempts} tries`);
+    }
+    await sleep(5_000 * attempt);
+  }
 }
 
 /**
@@ -213,7 +223,7 @@ function buildUi() {
 
 async function main() {
   checkNode();
-  installPackages();
+  await installPackages();
   await installTemporalCli();
   if (!process.argv.includes('--no-server')) await buildTemporalServer();
   if (!process.argv.includes('--no-deploy-tools')) await buildDeployTools();
