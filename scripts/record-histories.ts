@@ -244,6 +244,43 @@ const recordings: Recording[] = [
       ],
     },
   },
+  {
+    // Layout 2, which POST /api/runs now starts every run with (in the run's input): no lean-history
+    // marker or TemporalChangeVersion upsert, no TroupeStatus write at the end; the child run takes
+    // its parent's layout.
+    name: 'layout-2',
+    namedByRunId: true,
+    children: true,
+    spec: {
+      name: 'layout-2',
+      steps: [
+        { id: 'left', kind: 'model', with: { model: 'gpt-4o-mini', prompt: 'Name a saga pattern.' } },
+        { id: 'right', kind: 'model', with: { model: 'gpt-4o-mini', prompt: 'Name a saga pattern!' } },
+        {
+          id: 'sub',
+          kind: 'subworkflow',
+          dependsOn: ['left', 'right'],
+          with: {
+            spec: {
+              name: 'layout-2-child',
+              steps: [{ id: 'inner', kind: 'tool', tool: 'shell', with: { run: 'echo inner' } }],
+            },
+          },
+        },
+      ],
+    },
+  },
+  {
+    // Layout 2 ending in failure: Temporal's close status (Failed) says it, not TroupeStatus.
+    name: 'layout-2-failed',
+    spec: {
+      name: 'layout-2-failed',
+      steps: [
+        { id: 'ok', kind: 'tool', tool: 'shell', with: { run: 'echo ok' } },
+        { id: 'broken', kind: 'tool', tool: 'shell', dependsOn: ['ok'], with: { run: 'exit 3' } },
+      ],
+    },
+  },
 ];
 
 /** The scripted answers of the recordings that call models: the planner, the agents, the summarizer. */

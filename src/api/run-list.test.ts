@@ -17,7 +17,16 @@ describe('visibilityQuery', () => {
         until: '2026-01-02T00:00:00Z',
       }),
     ).toBe(
-      'WorkflowType = "runWorkflow" AND TroupeStatus = "waiting" AND TroupeAgents = "shell" AND StartTime >= "2026-01-01T00:00:00.000Z" AND StartTime < "2026-01-02T00:00:00.000Z" AND TroupeGoal = "deploy"',
+      'WorkflowType = "runWorkflow" AND ExecutionStatus = "Running" AND TroupeStatus = "waiting" AND TroupeAgents = "shell" AND StartTime >= "2026-01-01T00:00:00.000Z" AND StartTime < "2026-01-02T00:00:00.000Z" AND TroupeGoal = "deploy"',
+    );
+  });
+
+  it("asks Temporal's close status for a closed run's status, which runs under layout 2 leave TroupeStatus short of", () => {
+    expect(visibilityQuery({ status: 'completed' })).toBe(
+      'WorkflowType = "runWorkflow" AND ExecutionStatus = "Completed"',
+    );
+    expect(visibilityQuery({ status: 'cancelled' })).toBe(
+      'WorkflowType = "runWorkflow" AND ExecutionStatus IN ("Canceled", "Terminated")',
     );
   });
 

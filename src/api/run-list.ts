@@ -64,10 +64,26 @@ export type RunListResponse = z.infer<typeof RunListResponse>;
 
 const quote = (value: string) => `"${value.replace(/["\\]/g, (char) => `\\${char}`)}"`;
 
+/**
+ * Which runs have a status: a live run's is its TroupeStatus (running, paused, waiting); a closed run's
+ * is Temporal's close status, which runs started under layout 2 leave TroupeStatus short of
+ * (history-patches.ts), and which earlier runs' final TroupeStatus always agreed with.
+ */
+const statusClauses: Record<string, string> = {
+  completed: `ExecutionStatus = "Completed"`,
+  failed: `ExecutionStatus IN ("Failed", "TimedOut")`,
+  cancelled: `ExecutionStatus IN ("Canceled", "Terminated")`,
+};
+
 /** Temporal's visibility query for a filter; only Troupe runs are ever listed. */
 export function visibilityQuery(filter: RunFilter): string {
   const clauses = [`WorkflowType = "runWorkflow"`];
-  if (filter.status) clauses.push(`${TroupeStatus.name} = ${quote(filter.status)}`);
+  if (filter.status) {
+    clauses.push(
+      statusClauses[filter.status] ??
+        `ExecutionStatus = "Running" AND ${TroupeStatus.name} = ${quote(filter.status)}`,
+    );
+  }
   if (filter.agent) clauses.push(`${TroupeAgents.name} = ${quote(filter.agent)}`);
   if (filter.since) clauses.push(`StartTime >= ${quote(new Date(filter.since).toISOString())}`);
   if (filter.until) clauses.push(`StartTime < ${quote(new Date(filter.until).toISOString())}`);
@@ -168,14 +184,14 @@ export async function listRuns(
 }
 
 /**
- * A run's status for the list: the workflow's own (TroupeStatus) while it runs, or once it ended on its
- * own terms; when the server ended it (terminated, timed out, failed), the attribute still says what it
- * was before, so the server's word wins.
+ * A run's status for the list: the workflow's own (TroupeStatus) while it runs; once it closed,
+ * Temporal's close status, which a run under layout 2 does not copy into TroupeStatus, and which wins
+ * where the server ended the run (terminated, timed out) while the attribute still says what it was.
  */
 function listedStatus(troupe: string | undefined, temporal: string): string {
-  const closedByServer = ['TERMINATED', 'TIMED_OUT', 'FAILED', 'CANCELLED'].includes(temporal);
-  if (troupe && !(closedByServer && ['running', 'paused', 'waiting'].includes(troupe))) return troupe;
-  if (temporal === 'TERMINATED') return 'cancelled';
+  const live = temporal === 'RUNNING' || temporal === 'CONTINUED_AS_NEW';
+  if (troupe && (live || !['running', 'paused', 'waiting'].includes(troupe))) return troupe;
+  if (temporal === 'TERMINATED' || temporal === 'CANCELLED') return 'cancelled';
   if (temporal === 'TIMED_OUT') return 'failed';
   return temporal.toLowerCase();
 }

@@ -9,6 +9,7 @@ import { agentsUsed, runDetails, runSummary } from '../engine/run-labels';
 import type { RunInput, Spec } from '../engine/spec';
 import { checkInput, describeInputs } from '../engine/spec-inputs';
 import { formatPath } from '../engine/template';
+import { runLayout, type RunWorkflowInput } from '../workflows/run-messages';
 import { HttpError } from './http-error';
 
 /**
@@ -27,7 +28,7 @@ export function runStartOptions(config: Config, spec: Spec, input: RunInput, run
   return {
     workflowType: 'runWorkflow' as const,
     taskQueue: config.TROUPE_TASK_QUEUE,
-    args: [{ spec, input }] as [{ spec: Spec; input: RunInput }],
+    args: [{ spec, input, layout: runLayout }] as [RunWorkflowInput],
     memo: { title: spec.description ?? spec.name },
     staticSummary: runSummary(spec),
     staticDetails: runDetails(spec, link || undefined),

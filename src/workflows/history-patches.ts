@@ -35,14 +35,29 @@ export type FoldedPatch = (typeof foldedPatches)[number];
  */
 let lean = false;
 
+/** The layout of this run (0: none given; see runLayout in run-messages.ts). Per workflow execution, like `lean`. */
+let layout = 0;
+
 /**
- * Asks for lean-history once, at the workflow's start, and remembers the answer for the whole run: a
- * run already in flight when it shipped replays its first task without the marker, so stays off it.
- * Only runWorkflow asks; other workflows (foreach batches, chat) keep asking each patch on its own.
+ * Takes the run's layout and, without one, asks for lean-history once, at the workflow's start, and
+ * remembers the answer for the whole run: a run already in flight when lean-history shipped replays its
+ * first task without the marker, so stays off it. Only runWorkflow asks; other workflows (foreach
+ * batches, chat) keep asking each patch on its own.
  */
-export function startLeanHistory(): boolean {
-  lean = patched(leanHistoryPatch);
+export function startLeanHistory(runLayoutOfInput: number | undefined): boolean {
+  layout = runLayoutOfInput ?? 0;
+  lean = layout >= 2 || patched(leanHistoryPatch);
   return lean;
+}
+
+/** The layout this run was started with, for the runs it starts or continues as. */
+export function layoutOfRun(): number | undefined {
+  return layout > 0 ? layout : undefined;
+}
+
+/** Whether the run writes its final status to TroupeStatus (runs before layout 2 do). */
+export function writesEndStatus(): boolean {
+  return layout < 2;
 }
 
 /** Whether the run is under lean-history (asked at its start). */

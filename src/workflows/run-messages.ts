@@ -4,10 +4,29 @@ import type { Compensable, RunSnapshot } from '../engine/run-snapshot';
 import type { RunInput, Spec } from '../engine/spec';
 
 /**
- * What runWorkflow takes: a spec and its input; after continue-as-new, the state carried over; and for
- * a child run its parent undoes, the completed steps to compensate (undo mode: nothing else runs).
+ * What runWorkflow takes: a spec and its input; after continue-as-new, the state carried over; for a
+ * child run its parent undoes, the completed steps to compensate (undo mode: nothing else runs); and
+ * the history layout the run writes (history-patches.ts), absent on runs started before layouts.
  */
-export type RunWorkflowInput = { spec: Spec; input: RunInput; carried?: CarriedState; undo?: Compensable[] };
+export type RunWorkflowInput = {
+  spec: Spec;
+  input: RunInput;
+  carried?: CarriedState;
+  undo?: Compensable[];
+  layout?: number;
+};
+
+/**
+ * The history layout a new run is started with, carried in its input (`RunWorkflowInput.layout`), so
+ * choosing it costs no event, where a patch writes a marker and a TemporalChangeVersion upsert into
+ * every run that asks it. Layout 2 is
+ * - lean-history taken as given, without asking it;
+ * - no TroupeStatus write when the run ends: Temporal's close status says how it ended, and the API
+ *   reads that for a closed run (src/api/run-list.ts).
+ * A run started without a layout (before layouts, or by a caller that sets none, such as a chat
+ * session's run) asks lean-history as before, and replays as it was recorded.
+ */
+export const runLayout = 2;
 
 /** The full state of a run, for the API, the CLI and Temporal Web's query tab. */
 export const runStateQuery = defineQuery<RunSnapshot>('runState');

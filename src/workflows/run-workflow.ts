@@ -11,7 +11,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { isLean, patchedRun, startLeanHistory } from './history-patches';
+import { isLean, layoutOfRun, patchedRun, startLeanHistory, writesEndStatus } from './history-patches';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import { RunState } from '../engine/run-state';
 import { RunStatus, StepStatus, type Compensable, type RunSnapshot } from '../engine/run-snapshot';
@@ -52,6 +52,9 @@ import { boundedStatePatch } from './stored-templates';
 /** The scheduler that launches every step a skip makes ready at once, and fails fast. */
 const schedulerPatch = 'scheduler-v2';
 
+/** How a run ends; under layout 2 Temporal's close status says it, so TroupeStatus is not written. */
+const endStatuses = new Set<string>([RunStatus.Completed, RunStatus.Failed, RunStatus.Cancelled]);
+
 export type { RunWorkflowInput };
 
 /**
@@ -59,7 +62,13 @@ export type { RunWorkflowInput };
  * failure or cancellation the completed steps' compensations run in reverse completion order. History is
  * the checkpoint: a restarted worker replays it, and a long run continues as new carrying its state.
  */
-export async function runWorkflow({ spec, input, carried, undo }: RunWorkflowInput): Promise<RunSnapshot> {
+export async function runWorkflow({
+  spec,
+  input,
+  carried,
+  undo,
+  layout,
+}: RunWorkflowInput): Promise<RunSnapshot> {
   const run = new RunState(
     workflowInfo().workflowId,
     // Under bounded-state the spec travels once, beside the carried state, not inside it too.
@@ -68,7 +77,7 @@ export async function runWorkflow({ spec, input, carried, undo }: RunWorkflowInp
       : { spec, input: withInputDefaults(spec.inputs, input), startedAt: new Date() },
   );
   // First of all the run's patches: under it, the others it folds are taken as given (history-patches.ts).
-  const lean = startLeanHistory();
+  const lean = startLeanHistory(layout);
   const v2 = patchedRun(schedulerPatch);
   run.v2 = v2;
   run.refusesStoredValues = () => patchedRun(boundedStatePatch);
@@ -151,7 +160,13 @@ async function drive(run: RunState, syncStatus: SyncStatus, v2: boolean): Promis
         if (isLean()) syncStatus(true);
         const { spec, ...state } = run.carry();
         const carried = patchedRun(boundedStatePatch) ? state : { spec, ...state };
-        await continueAsNew<typeof runWorkflow>({ spec, input: run.input, carried });
+        const next = layoutOfRun();
+        await continueAsNew<typeof runWorkflow>({
+          spec,
+          input: run.input,
+          carried,
+          ...(next !== undefined && { layout: next }),
+        });
       }
       if (!run.isPaused && (v2 || run.takeReady(new Date()).length === 0)) return;
     }
@@ -300,7 +315,8 @@ type SyncStatus = (exact?: boolean) => void;
  * (under scheduler-v2) TroupeAgents equal to the agents and tools its spec uses, which a plan or added
  * steps can change. Writes only on change, in one upsert, so history grows by a bounded number of
  * events whatever the run does. Under lean-history the spend is written with every status change, at
- * the end, before continuing as new, and in between only when it grew by a step (costStepUsd); the
+ * the end, before continuing as new, and in between only when it grew by a step (costStepUsd); under
+ * layout 2 the status a run ends with is not written (Temporal's close status says it). The
  * live spend is in the run's state query, which GET /api/runs/:id and the console read.
  */
 function statusSync(run: RunState, lean: boolean): SyncStatus {
@@ -314,7 +330,7 @@ function statusSync(run: RunState, lean: boolean): SyncStatus {
     const statusChanged = run.status !== status;
     if (statusChanged) {
       status = run.status;
-      updates.push({ key: TroupeStatus, value: status });
+      if (writesEndStatus() || !endStatuses.has(status)) updates.push({ key: TroupeStatus, value: status });
     }
     const step = Math.max(costStepUsd, Math.abs(cost) * costStepShare);
     const costDue = !lean || exact || statusChanged || Math.abs(run.costUsd - cost) >= step;

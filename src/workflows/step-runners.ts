@@ -11,7 +11,7 @@ import {
   sleep,
   workflowInfo,
 } from '@temporalio/workflow';
-import { patchedRun } from './history-patches';
+import { layoutOfRun, patchedRun } from './history-patches';
 import type { createToolActivities } from '../activities/tool-activities';
 import type { ExpressionContext } from '../engine/expressions';
 import { evaluateExpression, StoredValueNeeded } from '../engine/expressions';
@@ -324,7 +324,9 @@ async function runChild(run: RunState, step: SubworkflowStep, context: Expressio
   try {
     snapshot = await executeChild<(run: RunWorkflowInput) => Promise<RunSnapshot>>('runWorkflow', {
       workflowId,
-      args: [{ spec, input }],
+      // A child takes its parent's layout: set only by parents started with one, so older parents
+      // replay the child start they recorded.
+      args: [{ spec, input, ...childLayout() }],
       staticSummary: stepSummary(step),
       staticDetails: runDetails(step.with.spec),
     });
@@ -354,7 +356,7 @@ function childFailureCost(err: unknown): number {
 export async function compensateChild(step: SubworkflowStep, child: ChildRun): Promise<void> {
   const snapshot = await executeChild<(run: RunWorkflowInput) => Promise<RunSnapshot>>('runWorkflow', {
     workflowId: child.workflowId,
-    args: [{ spec: step.with.spec, input: child.input, undo: child.compensable }],
+    args: [{ spec: step.with.spec, input: child.input, undo: child.compensable, ...childLayout() }],
     staticSummary: stepSummary(step, `undo ${step.with.spec.name}`),
   });
   const failed = snapshot.compensations.filter((record) => record.status === 'failed');
@@ -417,3 +419,9 @@ export function failureAttempt(err: unknown): number | undefined {
 }
 
 export { isCancellation };
+
+/** The layout a child run is started with: its parent's, when the parent has one. */
+function childLayout(): { layout?: number } {
+  const layout = layoutOfRun();
+  return layout === undefined ? {} : { layout };
+}
