@@ -3,8 +3,10 @@
 // calls to one scripted model made by Troupe's model steps and by @temporalio/ai-sdk (the `peer` shapes,
 // bench/peer-shapes.ts), and prints how they compare.
 // BENCH_SHAPES=raw or BENCH_SHAPES=peer runs only those (default: raw,peer); BENCH_REPEATS sets the
-// repeats per shape (3), BENCH_PEER_CALLS the model calls per peer run (20), BENCH_PEER_HISTORIES a directory
-// to save the peer runs' histories to.
+// repeats per shape (3); BENCH_ONLY runs only the raw shapes whose name contains it; BENCH_PHASES=1
+// prints where each shape's time went (workflow tasks queued and run, activities queued and run);
+// BENCH_PEER_CALLS sets the model calls per peer run (20), BENCH_PEER_HISTORIES a directory to save
+// the peer runs' histories to.
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -136,7 +138,28 @@ function startAsTheApiDoes(client: Client, spec: Spec, input: Record<string, unk
   return client.workflow.start(workflowType, { ...options, workflowId });
 }
 
-type Measure = { wallMs: number; overheadsMs: number[]; events: number; rssPeak: number };
+type Measure = { wallMs: number; overheadsMs: number[]; events: number; rssPeak: number; phases: Phases };
+
+/** Where a shape's time went, from its histories' timestamps (BENCH_PHASES=1 prints them). */
+type Phases = Record<'taskQueued' | 'taskRun' | 'activityQueued' | 'activityRun', number[]>;
+
+function phasesOf(history: History, into: Phases): void {
+  const at = (event: NonNullable<History['events']>[number]) =>
+    Number(event.eventTime?.seconds ?? 0) * 1000 + (event.eventTime?.nanos ?? 0) / 1e6;
+  const byId = new Map((history.events ?? []).map((event) => [Number(event.eventId), event]));
+  const since = (id: unknown, event: NonNullable<History['events']>[number]) => {
+    const from = byId.get(Number(id));
+    return from ? at(event) - at(from) : undefined;
+  };
+  for (const event of history.events ?? []) {
+    const push = (key: keyof Phases, value: number | undefined) =>
+      value !== undefined && into[key].push(value);
+    push('taskQueued', since(event.workflowTaskStartedEventAttributes?.scheduledEventId, event));
+    push('taskRun', since(event.workflowTaskCompletedEventAttributes?.startedEventId, event));
+    push('activityQueued', since(event.activityTaskStartedEventAttributes?.scheduledEventId, event));
+    push('activityRun', since(event.activityTaskCompletedEventAttributes?.startedEventId, event));
+  }
+}
 
 /** The largest single workflow history seen, in events and bytes: Temporal caps both per run. */
 const largest = { events: 0, bytes: 0, shape: '' };
@@ -166,12 +189,14 @@ async function runShape(
   const wallMs = performance.now() - started;
   clearInterval(sampler);
   const overheadsMs: number[] = [];
+  const phases: Phases = { taskQueued: [], taskRun: [], activityQueued: [], activityRun: [] };
   let events = 0;
   for (const history of await historiesOf(
     client,
     handles.map((handle) => handle.workflowId),
   )) {
     events += history.events?.length ?? 0;
+    phasesOf(history, phases);
     const bytes = proto.temporal.api.history.v1.History.encode(history).finish().length;
     if (engine === 'troupe' && (history.events?.length ?? 0) > largest.events)
       Object.assign(largest, { events: history.events?.length ?? 0, bytes, shape: shape.name });
@@ -184,7 +209,7 @@ async function runShape(
         overheadsMs.push(at - unblockedAt);
     }
   }
-  return { wallMs, overheadsMs, events, rssPeak };
+  return { wallMs, overheadsMs, events, rssPeak, phases };
 }
 
 /** The histories of these workflows and of every child workflow they started, depth first. */
@@ -233,9 +258,10 @@ async function runRawShapes(
     // Warm up both engines so the first measured shape does not pay for JIT and workflow caching.
     await runShape(env.client, shapes[3]!, 'raw', 'warm-raw');
     await runShape(env.client, shapes[3]!, 'troupe', 'warm-troupe');
-    const total = shapes.length * REPEATS * 2;
+    const measured = shapes.filter((shape) => shape.name.includes(process.env.BENCH_ONLY ?? ''));
+    const total = measured.length * REPEATS * 2;
     let done = 0;
-    for (const shape of shapes) {
+    for (const shape of measured) {
       const results: Record<'troupe' | 'raw', Measure[]> = { troupe: [], raw: [] };
       for (let repeat = 0; repeat < REPEATS; repeat++) {
         const order = repeat % 2 === 0 ? (['raw', 'troupe'] as const) : (['troupe', 'raw'] as const);
@@ -262,6 +288,15 @@ async function runRawShapes(
           rate: shape.runs / (wall / 1000),
         };
       };
+      if (process.env.BENCH_PHASES) {
+        for (const engine of ['raw', 'troupe'] as const) {
+          const phases = Object.entries(results[engine][0]!.phases).map(
+            ([name, values]) =>
+              `${name} n=${values.length} p50 ${percentile(values, 50).toFixed(1)} p95 ${percentile(values, 95).toFixed(1)} sum ${values.reduce((a, b) => a + b, 0).toFixed(0)}`,
+          );
+          process.stderr.write(`phases ${engine.padEnd(6)} ${shape.name}: ${phases.join('; ')}\n`);
+        }
+      }
       const troupe = summary('troupe');
       const raw = summary('raw');
       const ratio = troupe.wall / raw.wall;
