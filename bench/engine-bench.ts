@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import proto from '@temporalio/proto';
-import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundle } from '@temporalio/worker';
 import { PoolName } from '../src/workers/pools';
 import { createTroupeWorkers } from '../src/workers/worker';
 import { runStartOptions } from '../src/api/run-start';
@@ -35,6 +35,8 @@ const SHAPES = (process.env.BENCH_SHAPES ?? SHAPE_SETS.join(','))
   .map((name) => name.trim())
   .filter(Boolean);
 const taskQueue = 'bench-engine';
+/** The raw workflows' own queue: a hand-written app has its own bundle and workers, not Troupe's. */
+const rawTaskQueue = 'bench-raw';
 
 type Shape = {
   name: string;
@@ -179,7 +181,7 @@ async function runShape(
       engine === 'troupe'
         ? startAsTheApiDoes(client, spec, shape.input ?? {}, `${tag}-${i}`)
         : client.workflow.start(shape.raw.workflow, {
-            taskQueue,
+            taskQueue: rawTaskQueue,
             workflowId: `${tag}-${i}`,
             args: shape.raw.args,
           }),
@@ -238,22 +240,27 @@ type RawResult = { rows: string[][]; timeRatio: number; eventRatio: number };
 /** The raw shapes: Troupe's interpreter against the hand-written workflows, on the no-op tool. */
 async function runRawShapes(
   env: Awaited<ReturnType<typeof startTestTemporal>>,
-  workflowBundle: Awaited<ReturnType<typeof bundleWorkflowCode>>,
+  workflowBundle: WorkflowBundle,
+  rawBundle: WorkflowBundle,
 ): Promise<RawResult> {
   const dataDir = await mkdtemp(join(tmpdir(), 'troupe-bench-'));
-  const workers = await createTroupeWorkers({
-    connection: env.nativeConnection,
-    namespace: 'default',
-    taskQueue,
-    dataDir,
-    dataConverter: testDataConverter,
-    pools: [PoolName.Orchestration, PoolName.Tools],
-    workflowBundle,
-  });
+  // The same worker setup for both; each engine runs only its own workflow code, so the raw runs do not
+  // pay for loading Troupe's modules, as a hand-written app would not.
+  const workersFor = (queue: string, bundle: WorkflowBundle) =>
+    createTroupeWorkers({
+      connection: env.nativeConnection,
+      namespace: 'default',
+      taskQueue: queue,
+      dataDir,
+      dataConverter: testDataConverter,
+      pools: [PoolName.Orchestration, PoolName.Tools],
+      workflowBundle: bundle,
+    });
+  const workers = [await workersFor(taskQueue, workflowBundle), await workersFor(rawTaskQueue, rawBundle)];
   const rows: string[][] = [];
   let timeRatio = 0;
   let eventRatio = 0;
-  const running = workers.run();
+  const running = Promise.all(workers.map((each) => each.run()));
   try {
     // Warm up both engines so the first measured shape does not pay for JIT and workflow caching.
     await runShape(env.client, shapes[3]!, 'raw', 'warm-raw');
@@ -320,7 +327,7 @@ async function runRawShapes(
       }
     }
   } finally {
-    workers.shutdown();
+    for (const each of workers) each.shutdown();
     await running;
   }
   return { rows, timeRatio, eventRatio };
@@ -339,7 +346,11 @@ async function main() {
     failureConverterPath,
     logger: new DefaultLogger('WARN'),
   });
-  const raw = SHAPES.includes('raw') ? await runRawShapes(env, bundle) : undefined;
+  const rawBundle = await bundleWorkflowCode({
+    workflowsPath: fileURLToPath(new URL('./raw-workflows.ts', import.meta.url)),
+    logger: new DefaultLogger('WARN'),
+  });
+  const raw = SHAPES.includes('raw') ? await runRawShapes(env, bundle, rawBundle) : undefined;
   const peer = SHAPES.includes('peer') ? await runPeerShapes(env, bundle, REPEATS) : undefined;
   await env.teardown();
 
