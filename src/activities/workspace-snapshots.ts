@@ -60,7 +60,14 @@ async function git(dir: string, script: string, args: string[] = [], options: { 
   const env = hardenedGitEnv(false);
   if (options.cloneFrom) Object.assign(env, extraConfig(env, 'protocol.file.allow', 'always'));
   const argv = ['/bin/sh', '-c', `${defuseFilters}set -e\n${script}`, 'git-script', ...args];
-  const result = await confined(dir, argv, env);
+  const result = await oneAtATime(dir, async () => {
+    // Another process's git (an agent worker of its own) may hold the index for a moment.
+    for (let attempt = 1; ; attempt += 1) {
+      const answer = await confined(dir, argv, env);
+      if (answer.exitCode === 0 || attempt >= INDEX_LOCK_TRIES || !indexLocked(answer.stderr)) return answer;
+      await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+    }
+  });
   if (result.exitCode !== 0) {
     throw failure(
       `git in the workspace ${dir} failed (exit code ${result.exitCode}): ${result.stderr.trim()}`,
@@ -68,6 +75,31 @@ async function git(dir: string, script: string, args: string[] = [], options: { 
   }
   return result.stdout.trim();
 }
+
+/**
+ * Git scripts in one workspace run one after another: parallel steps of a run share its workspace, and
+ * two snapshots at once would both take the index's lock (`index.lock': File exists`).
+ */
+function oneAtATime<T>(dir: string, work: () => Promise<T>): Promise<T> {
+  const earlier = gitQueue.get(dir) ?? Promise.resolve();
+  const mine = earlier.catch(() => undefined).then(work);
+  const settled = mine.then(
+    () => undefined,
+    () => undefined,
+  );
+  gitQueue.set(dir, settled);
+  void settled.then(() => {
+    if (gitQueue.get(dir) === settled) gitQueue.delete(dir);
+  });
+  return mine;
+}
+
+const gitQueue = new Map<string, Promise<void>>();
+
+/** How often a script that found the index locked by another process is run again. */
+const INDEX_LOCK_TRIES = 5;
+
+const indexLocked = (stderr: string) => /index\.lock': File exists/.test(stderr);
 
 /** One more command-line config entry on top of hardenedGitEnv's. */
 function extraConfig(env: Record<string, string>, key: string, value: string): Record<string, string> {

@@ -39,6 +39,24 @@ describe('workspace snapshots', () => {
     await expect(stat(join(dir, 'build', 'extra.o'))).rejects.toThrow(/ENOENT/);
   });
 
+  it('waits out an index lock another git holds for a moment, and runs parallel snapshots one at a time', async () => {
+    const dir = await sampleRepo();
+    const before = await snapshotWorkspace(dir, 'before');
+    await writeFile(join(dir, 'src', 'math.js'), 'changed\n');
+    // Another step's git (an agent's commit, in another worker) holds the index for 250 ms.
+    const lock = join(dir, '.git', 'index.lock');
+    await writeFile(lock, '');
+    const released = new Promise((resolve) => setTimeout(resolve, 250)).then(() => rm(lock));
+    const [restored, ...snapshots] = await Promise.all([
+      restoreWorkspace(dir, before).then(() => 'restored'),
+      ...Array.from({ length: 4 }, (_, index) => snapshotWorkspace(dir, `step-${index}`)),
+      released,
+    ]);
+    expect(restored).toBe('restored');
+    expect(new Set(snapshots.slice(0, 4).map((snapshot) => (snapshot as { ref: string }).ref)).size).toBe(4);
+    expect(await treeOf(dir)).toBe(before.tree);
+  });
+
   it('puts HEAD, the branch and the index back after commits and a branch switch', async () => {
     const dir = await sampleRepo();
     await writeFile(join(dir, 'staged.txt'), 'staged');
