@@ -16,6 +16,7 @@ import proto from '@temporalio/proto';
 import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundle } from '@temporalio/worker';
 import { PoolName } from '../src/workers/pools';
 import { createTroupeWorkers } from '../src/workers/worker';
+import { workflowBundlerOptions } from '../src/workers/workflow-bundle';
 import { runStartOptions } from '../src/api/run-start';
 import { Config } from '../src/config';
 import { Spec, type SpecInput } from '../src/engine/spec';
@@ -344,6 +345,7 @@ async function main() {
   const bundle = await bundleWorkflowCode({
     workflowsPath: fileURLToPath(new URL('./workflows.ts', import.meta.url)),
     failureConverterPath,
+    ...workflowBundlerOptions,
     logger: new DefaultLogger('WARN'),
   });
   const rawBundle = await bundleWorkflowCode({

@@ -1,16 +1,19 @@
 import { z } from 'zod';
+import { lazySchema } from './lazy-schema';
 
 /**
  * A large value kept out of workflow history. Activities put big strings in the blob store and pass
  * this small reference instead; activities that receive one read the content back. A reference with
  * `items` holds a JSON list (a foreach step's outputs) of that many entries.
  */
-export const BlobRef = z.strictObject({
-  $blob: z.string().regex(/^sha256:[0-9a-f]{64}$/),
-  bytes: z.number().int().nonnegative(),
-  preview: z.string(),
-  items: z.number().int().nonnegative().optional(),
-});
+export const BlobRef = lazySchema(() =>
+  z.strictObject({
+    $blob: z.string().regex(/^sha256:[0-9a-f]{64}$/),
+    bytes: z.number().int().nonnegative(),
+    preview: z.string(),
+    items: z.number().int().nonnegative().optional(),
+  }),
+);
 export type BlobRef = z.infer<typeof BlobRef>;
 
 export function isBlobRef(value: unknown): value is BlobRef {

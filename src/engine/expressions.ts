@@ -7,12 +7,17 @@ import { formatPathOf } from './value-path';
  * with no eval, so they run inside the workflow sandbox and replay the same way every time. Conditions
  * (`when`) and templates (`${{ ... }}`) share this one language.
  */
-const environment = new Environment({ homogeneousAggregateLiterals: false })
-  .registerVariable('input', 'dyn')
-  .registerVariable('steps', 'dyn')
-  .registerVariable('context', 'dyn')
-  .registerVariable('item', 'dyn')
-  .registerVariable('index', 'int');
+let environment: Environment | undefined;
+
+/** The CEL environment, built on first use: a run without expressions never pays for it. */
+function cel(): Environment {
+  return (environment ??= new Environment({ homogeneousAggregateLiterals: false })
+    .registerVariable('input', 'dyn')
+    .registerVariable('steps', 'dyn')
+    .registerVariable('context', 'dyn')
+    .registerVariable('item', 'dyn')
+    .registerVariable('index', 'int'));
+}
 
 export type ExpressionContext = {
   input: Record<string, unknown>;
@@ -56,7 +61,7 @@ const SIMPLE_PATH = /^[A-Za-z_]\w*(?:\s*\.\s*[A-Za-z_]\w*|\s*\[\s*\d+\s*\])*$/;
 export function checkExpression(expression: string): string | undefined {
   if (expression.trim() === '') return 'the expression is empty';
   try {
-    const result = environment.check(expression);
+    const result = cel().check(expression);
     if (result.valid) return undefined;
     return `"${expression}" is not a valid expression: ${firstLine(result.error?.message)}`;
   } catch (err) {
@@ -80,7 +85,7 @@ export function evaluateExpression(
 ): unknown {
   const stored = { found: false, plain: options.plainRefs === true };
   try {
-    return fromCel(environment.evaluate(expression, toCel(context, stored) as Record<string, unknown>));
+    return fromCel(cel().evaluate(expression, toCel(context, stored) as Record<string, unknown>));
   } catch (err) {
     const message = firstLine((err as Error).message);
     if (stored.found && message.startsWith('Unsupported type')) {

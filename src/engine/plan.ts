@@ -1,33 +1,40 @@
 import { z } from 'zod';
+import { lazySchema } from './lazy-schema';
 import { AutoAgent, CapabilityTag } from '../agents/agent-definition';
 import { literalText } from './template';
 import { StepKind, type AgentStep, type PlanStep, type Spec, type Step } from './spec';
 
-const plannedStep = z.object({
-  id: z.string().min(1),
-  agent: z.string().min(1),
-  task: z.string().min(1),
-  dependsOn: z.array(z.string()).default([]),
-});
+const plannedStep = lazySchema(() =>
+  z.object({
+    id: z.string().min(1),
+    agent: z.string().min(1),
+    task: z.string().min(1),
+    dependsOn: z.array(z.string()).default([]),
+  }),
+);
 
 /** A plan as read before `planned-auto`: `needs` is not read, and `auto` is an agent like any other. */
-const NamedPlan = z.object({
-  steps: z.array(plannedStep).min(1, 'a plan needs at least one step'),
-});
+const NamedPlan = lazySchema(() =>
+  z.object({
+    steps: z.array(plannedStep).min(1, 'a plan needs at least one step'),
+  }),
+);
 
 /**
  * What the planner answers (config/agents/planner.yaml's output): steps, each for one agent, or for
  * `agent: auto` with the capabilities it `needs`, which Troupe then chooses among the plan's agents.
  */
-export const Plan = z.object({
-  steps: z
-    .array(
-      plannedStep.extend({
-        needs: z.array(CapabilityTag).min(1, 'needs lists at least one capability').max(10).optional(),
-      }),
-    )
-    .min(1, 'a plan needs at least one step'),
-});
+export const Plan = lazySchema(() =>
+  z.object({
+    steps: z
+      .array(
+        plannedStep.extend({
+          needs: z.array(CapabilityTag).min(1, 'needs lists at least one capability').max(10).optional(),
+        }),
+      )
+      .min(1, 'a plan needs at least one step'),
+  }),
+);
 export type Plan = z.infer<typeof Plan>;
 
 export type PlannedSteps = { ok: true; steps: AgentStep[] } | { ok: false; problems: string[] };
@@ -138,12 +145,14 @@ function autoProblems(planned: Plan['steps'][number], agents: string[] | undefin
   return [];
 }
 
-export const GoalRequest = z.strictObject({
-  goal: z.string().trim().min(1, 'goal must say what the run should achieve').max(2000),
-  /** The repository the agents work in: a worktree of it, or a fresh repo without it. */
-  repo: z.string().min(1).optional(),
-  budget: z.strictObject({ usd: z.number().nonnegative() }).optional(),
-});
+export const GoalRequest = lazySchema(() =>
+  z.strictObject({
+    goal: z.string().trim().min(1, 'goal must say what the run should achieve').max(2000),
+    /** The repository the agents work in: a worktree of it, or a fresh repo without it. */
+    repo: z.string().min(1).optional(),
+    budget: z.strictObject({ usd: z.number().nonnegative() }).optional(),
+  }),
+);
 export type GoalRequest = z.infer<typeof GoalRequest>;
 
 /** Agents a goal's plan may not use: a deploy goes in a spec, behind its tests and an approval. */

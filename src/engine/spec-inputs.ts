@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { lazySchema } from './lazy-schema';
 import { hasTemplate } from './template';
 
 /**
@@ -19,33 +20,39 @@ export type InputType = (typeof InputType)[keyof typeof InputType];
 /** A problem with an input or a declaration, with its path (as spec-validation's InputIssue). */
 export type InputIssue = { path: (string | number)[]; message: string };
 
-export const InputName = z
-  .string()
-  .regex(
-    /^[A-Za-z_][A-Za-z0-9_]*$/,
-    'an input name starts with a letter or _ and has only letters, digits and _ (templates read it as input.<name>)',
-  );
+export const InputName = lazySchema(() =>
+  z
+    .string()
+    .regex(
+      /^[A-Za-z_][A-Za-z0-9_]*$/,
+      'an input name starts with a letter or _ and has only letters, digits and _ (templates read it as input.<name>)',
+    ),
+);
 
 /** One declared input. Without `required`, an input is required unless it has a default. */
-export const InputDeclaration = z.strictObject({
-  type: z.enum(Object.values(InputType) as [InputType, ...InputType[]]).default(InputType.String),
-  required: z.boolean().optional(),
-  default: z.unknown().optional(),
-  description: z.string().max(2000).optional(),
-});
+export const InputDeclaration = lazySchema(() =>
+  z.strictObject({
+    type: z.enum(Object.values(InputType) as [InputType, ...InputType[]]).default(InputType.String),
+    required: z.boolean().optional(),
+    default: z.unknown().optional(),
+    description: z.string().max(2000).optional(),
+  }),
+);
 export type InputDeclaration = z.infer<typeof InputDeclaration>;
 
-export const InputDeclarations = z.record(InputName, InputDeclaration);
+export const InputDeclarations = lazySchema(() => z.record(InputName, InputDeclaration));
 export type InputDeclarations = z.infer<typeof InputDeclarations>;
 
 /** A declaration as the API exposes it, in the spec's order, with `required` spelled out: a form's fields. */
-export const InputField = z.object({
-  name: z.string(),
-  type: z.enum(Object.values(InputType) as [InputType, ...InputType[]]),
-  required: z.boolean(),
-  default: z.unknown().optional(),
-  description: z.string().optional(),
-});
+export const InputField = lazySchema(() =>
+  z.object({
+    name: z.string(),
+    type: z.enum(Object.values(InputType) as [InputType, ...InputType[]]),
+    required: z.boolean(),
+    default: z.unknown().optional(),
+    description: z.string().optional(),
+  }),
+);
 export type InputField = z.infer<typeof InputField>;
 
 export function isRequired(declaration: InputDeclaration): boolean {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { lazySchema } from './lazy-schema';
 import { AutoAgent } from '../agents/agent-definition';
 import { CollaborationMode } from './collaboration';
 import { checkPendingLimits } from './pending-limits';
@@ -63,13 +64,15 @@ export function fromZodIssue(issue: z.core.$ZodIssue): SpecIssue[] {
  * elsewhere (a step without `kind`, a missing `tool`) still has its graph checked when these parse, so
  * the user learns of a cycle in the same answer as the schema errors, not after fixing them.
  */
-const SkeletonStep = z.object({
-  id: z.string(),
-  dependsOn: z.array(z.string()).default([]),
-  kind: z.unknown().optional(),
-  with: z.unknown().optional(),
-});
-const Skeleton = z.object({ steps: z.array(SkeletonStep) });
+const SkeletonStep = lazySchema(() =>
+  z.object({
+    id: z.string(),
+    dependsOn: z.array(z.string()).default([]),
+    kind: z.unknown().optional(),
+    with: z.unknown().optional(),
+  }),
+);
+const Skeleton = lazySchema(() => z.object({ steps: z.array(SkeletonStep) }));
 type SkeletonStep = Pick<z.infer<typeof SkeletonStep>, 'id' | 'dependsOn'>;
 
 /** The id-and-dependsOn checks of a spec the schema refused, and of the child specs inside it. */

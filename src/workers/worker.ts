@@ -22,6 +22,7 @@ import { allPools, PoolName, type PoolsConfig } from './pools';
 import { StatusKind, statusStore, type StatusSettings } from '../status-board';
 import { publishWorkerSlots } from './worker-slots';
 import { currentTracing, type Tracing, tracingWorkerOptions } from '../observability/tracing';
+import { workflowBundlerOptions } from './workflow-bundle';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -98,7 +99,7 @@ export async function createTroupeWorkers({
       await Worker.create({
         ...base,
         taskQueue,
-        ...(workflowBundle ? { workflowBundle } : { workflowsPath }),
+        ...(workflowBundle ? { workflowBundle } : { workflowsPath, bundlerOptions: workflowBundlerOptions }),
         ...(size?.workflowTasks && { maxConcurrentWorkflowTaskExecutions: size.workflowTasks }),
         ...(size?.cachedWorkflows && { maxCachedWorkflows: size.cachedWorkflows }),
         activities: {

@@ -7,6 +7,7 @@ import { requireTemporalCli } from '../../temporal/cli.mjs';
 import { devServerFlags } from '../../temporal/dev-server';
 import { workflowsPath } from '../../src/workers/worker';
 import { workflowInterceptorModules } from '../../src/observability/tracing';
+import { workflowBundlerOptions } from '../../src/workers/workflow-bundle';
 import { testDataConverter } from './payload-codec';
 import { closedChannelGuard } from '../../src/api/temporal-connection';
 
@@ -52,8 +53,9 @@ export async function bundleWorkflows(path = workflowsPath): Promise<{ code: str
   if (path === workflowsPath && built) return { code: await readFile(built, 'utf8') };
   return bundleWorkflowCode({
     workflowsPath: path,
-    // Troupe's workers bundle the tracing interceptors (src/workflows/tracing-interceptors.ts).
-    ...(path === workflowsPath && { workflowInterceptorModules }),
+    // Troupe's workers bundle the tracing interceptors (src/workflows/tracing-interceptors.ts) and
+    // preload the libraries its workflows share (src/workers/workflow-bundle.ts).
+    ...(path === workflowsPath && { workflowInterceptorModules, ...workflowBundlerOptions }),
     failureConverterPath,
     logger: {
       log: () => undefined,
