@@ -64,22 +64,27 @@ describe('fail-fast', () => {
   const race = (onFailure?: string, sleep = 60) => ({
     name: 'race',
     ...(onFailure && { onFailure }),
-    steps: [shell('breaks', 'sleep 1; exit 1'), shell('sleeper', `sleep ${sleep}; echo woke`)],
+    steps: [
+      shell('breaks', 'sleep 1; exit 1'),
+      shell('sleeper', `sleep ${sleep}; echo woke`),
+      // Nobody should have to approve a run that has failed, whichever way it fails.
+      { id: 'ask', kind: 'approval', with: { message: 'go on?' } },
+    ],
   });
 
-  it('ends a run failed within 5 s when one branch fails, cancelling the branch still sleeping', async () => {
+  it('ends a run failed within 5 s when one branch fails, cancelling the branch still sleeping and the approval waiting', async () => {
     const started = Date.now();
     const run = await waitForRun(api, await start(race()), isClosed, 20_000);
     expect(Date.now() - started).toBeLessThan(5_000);
     expect(run.status).toBe('failed');
     expect(run.error).toBe('step "breaks" failed: the command exited with code 1');
-    expect(statuses(run)).toEqual({ breaks: 'failed', sleeper: 'cancelled' });
+    expect(statuses(run)).toEqual({ breaks: 'failed', sleeper: 'cancelled', ask: 'cancelled' });
   });
 
-  it('lets the running steps finish first with onFailure: finish-running', async () => {
+  it('lets the running steps finish first with onFailure: finish-running, and cancels the approval waiting', async () => {
     const run = await waitForRun(api, await start(race('finish-running', 3)), isClosed, 20_000);
     expect(run.status).toBe('failed');
-    expect(statuses(run)).toEqual({ breaks: 'failed', sleeper: 'completed' });
+    expect(statuses(run)).toEqual({ breaks: 'failed', sleeper: 'completed', ask: 'cancelled' });
   });
 });
 
