@@ -271,40 +271,6 @@ const recordings: Recording[] = [
     },
   },
   {
-    // Layout 3: the steps share one cancellation scope. A failing step cancels the step still sleeping
-    // and the approval still waiting, then the compensations run.
-    name: 'layout-3-fail-fast',
-    spec: {
-      name: 'layout-3-fail-fast',
-      steps: [
-        { id: 'prepare', kind: 'tool', tool: 'noop', compensate: { kind: 'tool', tool: 'noop' } },
-        {
-          id: 'breaks',
-          kind: 'tool',
-          tool: 'shell',
-          dependsOn: ['prepare'],
-          with: { run: 'sleep 1; exit 1' },
-        },
-        { id: 'sleeper', kind: 'tool', tool: 'shell', dependsOn: ['prepare'], with: { run: 'sleep 60' } },
-        { id: 'ask', kind: 'approval', dependsOn: ['prepare'], with: { message: 'go on?' } },
-      ],
-    },
-  },
-  {
-    // Layout 3 with onFailure: finish-running: the running step finishes, the waiting approval (in a
-    // scope of its own) is cancelled.
-    name: 'layout-3-finish-running',
-    spec: {
-      name: 'layout-3-finish-running',
-      onFailure: 'finish-running',
-      steps: [
-        { id: 'breaks', kind: 'tool', tool: 'shell', with: { run: 'sleep 1; exit 1' } },
-        { id: 'slow', kind: 'tool', tool: 'shell', with: { run: 'sleep 2; echo done' } },
-        { id: 'ask', kind: 'approval', with: { message: 'go on?' } },
-      ],
-    },
-  },
-  {
     // Layout 2 ending in failure: Temporal's close status (Failed) says it, not TroupeStatus.
     name: 'layout-2-failed',
     spec: {

@@ -60,14 +60,6 @@ export function writesEndStatus(): boolean {
   return layout < 2;
 }
 
-/**
- * Whether the run's steps share one cancellation scope (layout 3; see stepLauncher in run-workflow.ts).
- * Runs started with an older layout, or none, keep a scope per step as they were recorded.
- */
-export function sharesStepScope(): boolean {
-  return layout >= 3;
-}
-
 /** Whether the run is under lean-history (asked at its start). */
 export function isLean(): boolean {
   return lean;

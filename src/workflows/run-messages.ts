@@ -23,12 +23,10 @@ export type RunWorkflowInput = {
  * - lean-history taken as given, without asking it;
  * - no TroupeStatus write when the run ends: Temporal's close status says how it ended, and the API
  *   reads that for a closed run (src/api/run-list.ts).
- * Layout 3 is layout 2, and the run's steps share one cancellation scope instead of one each, which
- * writes the same commands and costs the workflow less time per step (stepLauncher in run-workflow.ts).
  * A run started without a layout (before layouts, or by a caller that sets none, such as a chat
  * session's run) asks lean-history as before, and replays as it was recorded.
  */
-export const runLayout = 3;
+export const runLayout = 2;
 
 /** The full state of a run, for the API, the CLI and Temporal Web's query tab. */
 export const runStateQuery = defineQuery<RunSnapshot>('runState');

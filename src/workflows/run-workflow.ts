@@ -11,14 +11,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import {
-  isLean,
-  layoutOfRun,
-  patchedRun,
-  sharesStepScope,
-  startLeanHistory,
-  writesEndStatus,
-} from './history-patches';
+import { isLean, layoutOfRun, patchedRun, startLeanHistory, writesEndStatus } from './history-patches';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import { RunState } from '../engine/run-state';
 import { RunStatus, StepStatus, type Compensable, type RunSnapshot } from '../engine/run-snapshot';
@@ -102,9 +95,8 @@ export async function runWorkflow({
   registerHandlers(run);
 
   if (undo) return undoRun(run, undo);
-  const steps = stepLauncher(run, v2);
   try {
-    await steps.around(() => drive(run, syncStatus, v2, steps));
+    await drive(run, syncStatus, v2);
   } catch (err) {
     if (!isCancellation(err)) throw err;
     run.cancel('the run was cancelled');
@@ -132,63 +124,33 @@ export async function runWorkflow({
   });
 }
 
-/** How a run starts its steps and, when it stops, cancels the ones in flight. */
-type StepLauncher = {
-  launch: (step: Step) => void;
-  stop: () => void;
-  /** Runs the scheduling loop, in the scope the steps it launches belong to. */
-  around: (loop: () => Promise<void>) => Promise<void>;
-};
-
-/**
- * Before scheduler-v2, steps run in the run's scope and nothing cancels them when one fails. Under it,
- * each step runs in a scope of its own, so a failing step cancels the others (fail-fast) and a run that
- * finishes running cancels only its approvals still waiting. Under layout 3 the steps share one scope,
- * in which the whole loop runs, and only approvals get one of their own: a scope per step was a third of
- * a no-op step's workflow time (the SDK tracks each promise), and cancelling the shared scope cancels
- * the same steps.
- */
-function stepLauncher(run: RunState, v2: boolean): StepLauncher {
-  const own = new Map<string, CancellationScope>();
-  const inOwnScope = (step: Step) => {
-    const scope = new CancellationScope();
-    own.set(step.id, scope);
-    void scope.run(() => executeStep(run, step)).finally(() => own.delete(step.id));
-  };
-  const stopOwn = () => {
-    for (const [stepId, scope] of own) {
-      if (run.failsFast || run.stepStatus(stepId) === StepStatus.Waiting) scope.cancel();
-    }
-  };
-  const inRunScope = (step: Step) => void executeStep(run, step);
-  if (!v2) return { launch: inRunScope, stop: stopOwn, around: (loop) => loop() };
-  if (!sharesStepScope()) return { launch: inOwnScope, stop: stopOwn, around: (loop) => loop() };
-  const shared = new CancellationScope();
-  return {
-    launch: (step) => (step.kind === 'approval' ? inOwnScope(step) : inRunScope(step)),
-    stop: () => (run.failsFast ? shared.cancel() : stopOwn()),
-    around: (loop) => shared.run(loop),
-  };
-}
-
 /**
  * Runs ready steps until none is left. Runs recorded before `scheduler-v2` replay the old loop (it
  * started steps that a skip made ready only at the next change); new runs launch every step that can
  * begin at once and cancel the steps in flight when one fails (fail-fast).
  */
-async function drive(run: RunState, syncStatus: SyncStatus, v2: boolean, steps: StepLauncher): Promise<void> {
+async function drive(run: RunState, syncStatus: SyncStatus, v2: boolean): Promise<void> {
+  const inFlight = new Map<string, CancellationScope>();
+  const launch = (step: Step) => {
+    if (!v2) return void executeStep(run, step);
+    const scope = new CancellationScope();
+    inFlight.set(step.id, scope);
+    void scope.run(() => executeStep(run, step)).finally(() => inFlight.delete(step.id));
+  };
   for (;;) {
     const draining = workflowInfo().continueAsNewSuggested;
     if (!draining) {
       const now = new Date();
       const ready = v2 ? run.launchReady(now) : run.takeReady(now).filter((step) => run.begin(step.id, now));
-      for (const step of ready) steps.launch(step);
+      for (const step of ready) launch(step);
     }
     syncStatus();
     if (run.stopping) {
       // A failing step cancels the steps in flight (fail-fast), or at least the approvals still
       // waiting: nobody should have to approve a run that has failed.
-      steps.stop();
+      for (const [stepId, scope] of inFlight) {
+        if (run.failsFast || run.stepStatus(stepId) === StepStatus.Waiting) scope.cancel();
+      }
       return;
     }
     if (run.active === 0) {
